@@ -1,0 +1,57 @@
+// parallel.h: the thread configuration and the one parallel loop the tensor layer uses.
+//
+// Threads come from OpenMP. The count is set by the environment variable STRATA_NUM_THREADS
+// (default: all cores) or by set_num_threads(). parallel_for splits [begin, end) into static
+// chunks whose boundaries depend only on the range and `grain`, never on the thread count, and
+// every output element is computed by exactly one chunk in a fixed order; so results are bitwise
+// identical for 1 and N threads.
+//
+// OpenBLAS keeps its own threads for large GEMMs; inside our parallel regions it is told to use
+// one thread (see BlasSingleThread), so the two pools never oversubscribe the cores.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace strata {
+
+int get_num_threads();
+void set_num_threads(int n);
+// One line describing the configuration, e.g. "strata: 2 threads (OpenMP), OpenBLAS 0.3.21 ...".
+std::string thread_info();
+
+// True while the calling thread runs inside a parallel_for body.
+bool in_parallel_region();
+
+namespace detail {
+void parallel_for_impl(int64_t begin, int64_t end, int64_t grain, void (*body)(void*, int64_t, int64_t),
+                       void* context);
+}
+
+// Calls f(lo, hi) on disjoint chunks covering [begin, end), each of at most `grain` items, in
+// parallel when the range is larger than one chunk.
+template <class F>
+void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
+  if (end <= begin) return;
+  if (end - begin <= grain) {
+    f(begin, end);
+    return;
+  }
+  detail::parallel_for_impl(
+      begin, end, grain, [](void* ctx, int64_t lo, int64_t hi) { (*static_cast<F*>(ctx))(lo, hi); },
+      static_cast<void*>(&f));
+}
+
+// While alive, OpenBLAS runs single-threaded (for GEMMs issued from our own parallel loops).
+class BlasSingleThread {
+ public:
+  BlasSingleThread();
+  ~BlasSingleThread();
+  BlasSingleThread(const BlasSingleThread&) = delete;
+  BlasSingleThread& operator=(const BlasSingleThread&) = delete;
+
+ private:
+  int saved_;
+};
+
+}  // namespace strata
