@@ -7,7 +7,8 @@
 // ellipsis dimensions followed by the labels that occur exactly once, in alphabetical (ASCII)
 // order, like torch.einsum. A label's sizes must agree between operands, or be 1 to broadcast.
 // Operands are contracted left to right; each pairwise product permutes and reshapes both sides
-// into (B, M, K) and (B, K, N) and runs ONE batched matmul (see EinsumProduct in einsum_plan.h).
+// into (batch..., M, K) and (batch..., K, N) and runs ONE batched matmul (see EinsumProduct in
+// einsum_plan.h).
 //
 // rearrange / repeat / reduce. "b t (h d) -> b h t d" splits dim 2 into (h, d) (a reshape),
 // moves the axes (a permute) and merges groups (a reshape). Only the final reshape may copy, and
@@ -94,14 +95,18 @@ std::string expand_ellipsis(const Subscript& sub, int64_t covered, int64_t total
 // Index of `c` in `labels` (the plan guarantees it is there).
 int64_t position(std::string_view labels, char c) { return static_cast<int64_t>(labels.find(c)); }
 
-}  // namespace
+// A value per label (letters and ellipsis digits are ASCII).
+using LabelTable = std::array<int64_t, 128>;
 
-EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& shapes) {
-  const std::string at = fmt::format("einsum \"{}\"", equation);
+// The equation with every "..." spelled out: one label per dim of each operand, and the output.
+struct Labels {
+  std::vector<std::string> inputs;
+  std::string output;
+};
+
+Labels label_equation(const std::string& at, const std::string& equation, const std::vector<Shape>& shapes) {
   const int64_t n_ops = static_cast<int64_t>(shapes.size());
   check(n_ops > 0, "{}: needs at least one operand", at);
-
-  // Split "lhs->rhs" and the lhs at commas.
   const size_t arrow = equation.find("->");
   check(arrow == std::string::npos || equation.find("->", arrow + 2) == std::string::npos,
         "{}: -> appears more than once", at);
@@ -109,15 +114,15 @@ EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& sh
   std::vector<Subscript> subs;
   for (size_t start = 0;;) {
     const size_t comma = lhs.find(',', start);
-    const int64_t k = static_cast<int64_t>(subs.size());
-    subs.push_back(parse_subscript(at, lhs.substr(start, comma - start), fmt::format("operand {}", k)));
+    subs.push_back(parse_subscript(at, lhs.substr(start, comma - start), fmt::format("operand {}", subs.size())));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
-  check(static_cast<int64_t>(subs.size()) == n_ops, "{}: the equation has {} operand subscripts but {} operands were given",
-        at, subs.size(), n_ops);
+  check(static_cast<int64_t>(subs.size()) == n_ops,
+        "{}: the equation has {} operand subscripts but {} operands were given", at, subs.size(), n_ops);
 
-  // Rank checks, and how many dims the ellipsis spans.
+  // Ranks, and how many dims "..." spans (the most any operand gives it).
+  std::vector<int64_t> covered(n_ops, 0);
   int64_t n_ellipsis = 0;
   for (int64_t k = 0; k < n_ops; ++k) {
     const int64_t named = static_cast<int64_t>(subs[k].letters.size()), ndim = shapes[k].size();
@@ -127,141 +132,169 @@ EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& sh
     } else {
       check(ndim >= named, "{}: operand {} has {} dims (shape {}) but its subscript names {} besides ...", at, k,
             ndim, shapes[k], named);
-      n_ellipsis = std::max(n_ellipsis, ndim - named);
+      covered[k] = ndim - named;
+      n_ellipsis = std::max(n_ellipsis, covered[k]);
     }
   }
+  Labels labels;
+  for (int64_t k = 0; k < n_ops; ++k) labels.inputs.push_back(expand_ellipsis(subs[k], covered[k], n_ellipsis));
 
-  // Labels of every dim; the size of each label (after broadcasting) and the operand it came from.
-  EinsumPlan plan;
-  plan.operands.resize(n_ops);
-  std::array<int64_t, 128> size;
-  std::array<int64_t, 128> size_from;
-  size.fill(-1);
-  for (int64_t k = 0; k < n_ops; ++k) {
-    const std::string labels =
-        expand_ellipsis(subs[k], shapes[k].size() - static_cast<int64_t>(subs[k].letters.size()), n_ellipsis);
-    plan.operands[k].labels = labels;
-    for (int64_t d = 0; d < shapes[k].size(); ++d) {
-      const char c = labels[d];
-      const int64_t n = shapes[k][d], first = position(labels, c);
-      check(shapes[k][first] == n,
-            "{}: {} appears twice in operand {} (shape {}) with sizes {} and {}; a repeated label takes the "
-            "diagonal and needs equal sizes",
-            at, label_name(c), k, shapes[k], shapes[k][first], n);
-      if (size[c] < 0 || (size[c] == 1 && n != 1)) {
-        size[c] = n;
-        size_from[c] = k;
-      } else {
-        check(n == size[c] || n == 1, "{}: {} has size {} in operand {} but {} in operand {} (sizes must match, or be 1 to broadcast)",
-              at, label_name(c), size[c], size_from[c], n, k);
-      }
-    }
-  }
-
-  // The output labels.
-  std::string output;
-  for (int64_t k = 0; k < n_ellipsis; ++k) output += static_cast<char>('0' + k);
+  // The output: explicit, or the ellipsis dims then the letters used exactly once, sorted.
   if (arrow == std::string::npos) {
-    std::string once;
+    labels.output = expand_ellipsis(Subscript{"", 0}, n_ellipsis, n_ellipsis);
     for (char c = 'A'; c <= 'z'; ++c) {
-      int64_t count = 0;
-      for (const Subscript& sub : subs) count += std::count(sub.letters.begin(), sub.letters.end(), c);
-      if (is_letter(c) && count == 1) once += c;
+      if (!is_letter(c)) continue;
+      int64_t uses = 0;
+      for (const Subscript& sub : subs) uses += std::count(sub.letters.begin(), sub.letters.end(), c);
+      if (uses == 1) labels.output += c;
     }
-    output += once;
   } else {
     const Subscript out = parse_subscript(at, std::string_view(equation).substr(arrow + 2), "the output");
     for (char c : out.letters) {
-      check(std::count(out.letters.begin(), out.letters.end(), c) == 1, "{}: label {} appears twice in the output", at, c);
-      check(size[c] >= 0, "{}: label {} of the output appears in no operand", at, c);
+      check(std::count(out.letters.begin(), out.letters.end(), c) == 1, "{}: label {} appears twice in the output",
+            at, c);
+      bool used = false;
+      for (const std::string& input : labels.inputs) used = used || contains(input, c);
+      check(used, "{}: label {} of the output appears in no operand", at, c);
     }
-    output = expand_ellipsis(out, out.ellipsis_at < 0 ? 0 : n_ellipsis, n_ellipsis);
+    labels.output = expand_ellipsis(out, n_ellipsis, n_ellipsis);
   }
-  plan.output_labels = output;
+  return labels;
+}
 
-  // Each operand alone: diagonals of repeated labels, then drop the labels it does not need to
-  // carry into a product. `present[k]` is what operand k then holds.
-  std::vector<std::string> present(n_ops);
-  for (int64_t k = 0; k < n_ops; ++k) {
-    EinsumOperandPlan& op = plan.operands[k];
-    std::string labels = op.labels;
-    std::vector<int64_t> sizes(shapes[k].begin(), shapes[k].end());
-    for (bool repeated = true; repeated;) {
-      repeated = false;
-      for (size_t i = 0; i < labels.size() && !repeated; ++i) {
-        const size_t j = labels.find(labels[i], i + 1);
-        if (j == std::string::npos) continue;
-        repeated = true;
-        op.diagonals.emplace_back(i, j);
-        const char c = labels[i];
-        const int64_t n = sizes[i];
-        labels.erase(j, 1);
-        labels.erase(i, 1);
-        labels += c;
-        sizes.erase(sizes.begin() + j);
-        sizes.erase(sizes.begin() + i);
-        sizes.push_back(n);
+// The size of every label after broadcasting (sizes must be equal, or 1 against any size), checked.
+// A label repeated within one operand needs equal sizes there (it reads a diagonal).
+LabelTable label_sizes(const std::string& at, const Labels& labels, const std::vector<Shape>& shapes) {
+  LabelTable size, from;  // from[c]: the operand that set size[c], for messages
+  size.fill(-1);
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    const std::string& in = labels.inputs[k];
+    for (size_t d = 0; d < in.size(); ++d) {
+      const char c = in[d];
+      const int64_t n = shapes[k][d], first = shapes[k][position(in, c)];
+      check(n == first,
+            "{}: {} appears twice in operand {} (shape {}) with sizes {} and {}; a repeated label takes the "
+            "diagonal and needs equal sizes",
+            at, label_name(c), k, shapes[k], first, n);
+      if (size[c] < 0 || (size[c] == 1 && n != 1)) {
+        size[c] = n;
+        from[c] = static_cast<int64_t>(k);
+      } else {
+        check(n == size[c] || n == 1,
+              "{}: {} has size {} in operand {} but {} in operand {} (sizes must match, or be 1 to broadcast)", at,
+              label_name(c), size[c], from[c], n, k);
       }
     }
-    // A label of size 1 here but larger elsewhere broadcasts: this operand is constant along it.
-    for (size_t i = 0; i < labels.size(); ++i)
-      if (sizes[i] == size[labels[i]]) present[k] += labels[i];
-    op.reduced_labels = labels;  // completed below, once every operand's `present` is known
   }
+  return size;
+}
+
+// Takes the diagonal of each repeated label, recording the (d1, d2) of each x.diagonal(0, d1, d2)
+// (which removes dims d1 and d2 and appends their diagonal); returns the labels left.
+std::string take_diagonals(std::string labels, std::vector<std::pair<int64_t, int64_t>>& diagonals) {
+  for (size_t i = 0; i < labels.size();) {
+    const size_t j = labels.find(labels[i], i + 1);
+    if (j == std::string::npos) {
+      ++i;
+      continue;
+    }
+    diagonals.emplace_back(i, j);
+    const char c = labels[i];
+    labels.erase(j, 1);
+    labels.erase(i, 1);
+    labels += c;  // the label now at i is new: look at i again
+  }
+  return labels;
+}
+
+// The product of `left` and `right` (labels, each once), keeping the labels in `needed`.
+EinsumProduct plan_product(const std::string& left, const std::string& right, const std::string& needed,
+                           const LabelTable& size) {
+  EinsumProduct p;
+  for (char c : left) {
+    if (!contains(right, c))
+      p.left_only += c;
+    else if (contains(needed, c))
+      p.batch += c;
+    else
+      p.contracted += c;
+  }
+  for (char c : right)
+    if (!contains(left, c)) p.right_only += c;
+
+  auto numel = [&](const std::string& group) {
+    int64_t n = 1;
+    for (char c : group) n *= size[c];
+    return n;
+  };
+  const int64_t M = numel(p.left_only), K = numel(p.contracted), N = numel(p.right_only);
+  for (char c : p.batch + p.left_only + p.contracted) p.left_perm.push_back(position(left, c));
+  for (char c : p.batch + p.contracted + p.right_only) p.right_perm.push_back(position(right, c));
+  // Batch dims stay apart: matmul loops over batch dims of any strides, where merging them could
+  // force a copy (e.g. b and h in "bthd,bshd->bhts"). Only beyond kMaxDims - 2 of them are they
+  // merged into one, to leave room for the two matrix dims.
+  if (static_cast<int64_t>(p.batch.size()) <= kMaxDims - 2) {
+    for (char c : p.batch) p.left_shape.push_back(size[c]);
+  } else {
+    p.left_shape.push_back(numel(p.batch));
+  }
+  p.right_shape = p.left_shape;
+  p.left_shape.push_back(M);
+  p.left_shape.push_back(K);
+  p.right_shape.push_back(K);
+  p.right_shape.push_back(N);
+  p.use_matmul = !p.contracted.empty();
+  p.result_labels = p.batch + p.left_only + p.right_only;
+  for (char c : p.result_labels) p.result_shape.push_back(size[c]);
+  return p;
+}
+
+}  // namespace
+
+EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& shapes) {
+  const std::string at = fmt::format("einsum \"{}\"", equation);
+  const Labels labels = label_equation(at, equation, shapes);
+  const LabelTable size = label_sizes(at, labels, shapes);
+  const int64_t n_ops = static_cast<int64_t>(shapes.size());
+
+  // Each operand alone, step 1: diagonals. Then `present[k]` lists the labels operand k holds at
+  // their full size: one of size 1 that broadcasts against a larger size elsewhere is not
+  // present, since the operand is constant along it.
+  EinsumPlan plan;
+  plan.output_labels = labels.output;
+  plan.operands.resize(n_ops);
+  std::vector<std::string> diagonal_labels(n_ops), present(n_ops);
   for (int64_t k = 0; k < n_ops; ++k) {
     EinsumOperandPlan& op = plan.operands[k];
-    std::string kept;
-    for (size_t i = 0; i < op.reduced_labels.size(); ++i) {
-      const char c = op.reduced_labels[i];
-      bool needed = contains(present[k], c) && contains(output, c);
-      for (int64_t j = 0; j < n_ops && contains(present[k], c) && !needed; ++j)
-        needed = j != k && contains(present[j], c);
-      if (needed)
-        kept += c;
+    op.labels = labels.inputs[k];
+    diagonal_labels[k] = take_diagonals(op.labels, op.diagonals);
+    for (char c : diagonal_labels[k])
+      if (shapes[k][position(op.labels, c)] == size[c]) present[k] += c;
+  }
+  // Step 2: keep a present label only if the output or another operand has it; sum the rest.
+  for (int64_t k = 0; k < n_ops; ++k) {
+    EinsumOperandPlan& op = plan.operands[k];
+    for (size_t i = 0; i < diagonal_labels[k].size(); ++i) {
+      const char c = diagonal_labels[k][i];
+      bool keep = contains(labels.output, c);
+      for (int64_t j = 0; j < n_ops; ++j) keep = keep || (j != k && contains(present[j], c));
+      if (keep && contains(present[k], c))
+        op.reduced_labels += c;
       else
         op.sum_dims.push_back(static_cast<int64_t>(i));
     }
-    op.reduced_labels = kept;
   }
 
-  // Contract left to right.
-  std::string left = plan.operands[0].reduced_labels;
+  // Contract left to right, keeping what the output and the operands still to come need.
+  std::string result = plan.operands[0].reduced_labels;
   for (int64_t k = 1; k < n_ops; ++k) {
-    const std::string& right = plan.operands[k].reduced_labels;
-    std::string needed = output;
+    std::string needed = labels.output;
     for (int64_t j = k + 1; j < n_ops; ++j) needed += plan.operands[j].reduced_labels;
-    EinsumProduct p;
-    for (char c : left) {
-      if (!contains(right, c))
-        p.left_only += c;
-      else if (contains(needed, c))
-        p.batch += c;
-      else
-        p.contracted += c;
-    }
-    for (char c : right)
-      if (!contains(left, c)) p.right_only += c;
-
-    auto group_size = [&](const std::string& group) {
-      int64_t n = 1;
-      for (char c : group) n *= size[c];
-      return n;
-    };
-    const int64_t B = group_size(p.batch), M = group_size(p.left_only), K = group_size(p.contracted),
-                  N = group_size(p.right_only);
-    for (char c : p.batch + p.left_only + p.contracted) p.left_perm.push_back(position(left, c));
-    for (char c : p.batch + p.contracted + p.right_only) p.right_perm.push_back(position(right, c));
-    p.left_shape = {B, M, K};
-    p.right_shape = {B, K, N};
-    p.use_matmul = !p.contracted.empty();
-    p.result_labels = p.batch + p.left_only + p.right_only;
-    for (char c : p.result_labels) p.result_shape.push_back(size[c]);
-    left = p.result_labels;
-    plan.products.push_back(p);
+    plan.products.push_back(plan_product(result, plan.operands[k].reduced_labels, needed, size));
+    result = plan.products.back().result_labels;
   }
-
-  for (char c : output) {
-    plan.output_perm.push_back(position(left, c));
+  for (char c : labels.output) {
+    plan.output_perm.push_back(position(result, c));
     plan.output_shape.push_back(size[c]);
   }
   return plan;
@@ -287,9 +320,10 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   Tensor result = prepare(0);
   for (size_t k = 1; k < operands.size(); ++k) {
     const EinsumProduct& p = plan.products[k - 1];
-    const Tensor a = result.permute(p.left_perm).reshape(p.left_shape);         // (B, M, K)
-    const Tensor b = prepare(k).permute(p.right_perm).reshape(p.right_shape);   // (B, K, N)
-    result = (p.use_matmul ? matmul(a, b) : mul(a, b)).reshape(p.result_shape);  // (B, M, N) unflattened
+    const Tensor a = result.permute(p.left_perm).reshape(p.left_shape);        // (batch..., M, K)
+    const Tensor b = prepare(k).permute(p.right_perm).reshape(p.right_shape);  // (batch..., K, N)
+    const Tensor c = p.use_matmul ? matmul(a, b) : mul(a, b);                  // (batch..., M, N)
+    result = c.reshape(p.result_shape);
   }
   return result.permute(plan.output_perm);
 }

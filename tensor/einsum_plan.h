@@ -41,12 +41,14 @@ struct EinsumOperandPlan {
 //   contracted  in both, not needed later: summed by the matmul
 //   left_only / right_only  in one of them (needed later, or step 2 above would have summed it)
 // Steps:
-//   left.permute(left_perm)   -> (batch..., left_only..., contracted...) -> reshape left_shape  (B, M, K)
-//   right.permute(right_perm) -> (batch..., contracted..., right_only...) -> reshape right_shape (B, K, N)
-//   matmul -> (B, M, N) -> reshape result_shape (batch..., left_only..., right_only...)
-// B, M, K, N are the products of the group sizes (1 for an empty group). With nothing contracted
-// (K = 1, e.g. an outer product) `use_matmul` is false and a broadcasting mul of (B, M, 1) and
-// (B, 1, N) gives the same (B, M, N) without a GEMM per batch entry.
+//   left.permute(left_perm)   (batch..., left_only..., contracted...) -> reshape left_shape  (batch..., M, K)
+//   right.permute(right_perm) (batch..., contracted..., right_only...) -> reshape right_shape (batch..., K, N)
+//   matmul -> (batch..., M, N) -> reshape result_shape (batch..., left_only..., right_only...)
+// M, K, N are the products of the group sizes (1 for an empty group). The batch dims keep their
+// sizes (matmul loops over them whatever their strides), except that more than kMaxDims - 2 of
+// them are merged into one. With nothing contracted (K = 1, e.g. an outer product) `use_matmul`
+// is false and a broadcasting mul of (batch..., M, 1) and (batch..., 1, N) gives the same
+// (batch..., M, N) without a GEMM per batch entry.
 struct EinsumProduct {
   std::string batch, contracted, left_only, right_only;
   Dims left_perm, right_perm;

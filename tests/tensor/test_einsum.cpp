@@ -100,7 +100,7 @@ Tensor iota(const Shape& shape) { return arange(0.0, double(shape.numel()), 1.0,
 
 // ---- einsum plans --------------------------------------------------------------------------------
 
-TEST_CASE("einsum plan: batch matmul is one (B, M, K) @ (B, K, N) product") {
+TEST_CASE("einsum plan: batch matmul is one (batch, M, K) @ (batch, K, N) product") {
   const EinsumPlan plan = plan_einsum("bij,bjk->bik", {{2, 3, 4}, {2, 4, 5}});
   REQUIRE(plan.products.size() == 1);
   const EinsumProduct& p = plan.products[0];
@@ -129,9 +129,26 @@ TEST_CASE("einsum plan: x @ W^T permutes W into a transposed (K, N) view") {
   CHECK(p.batch.empty());
   CHECK(p.contracted == "j");
   CHECK(p.right_perm == Dims{1, 0});  // "kj" -> (j, k)
-  CHECK(p.left_shape == Shape{1, 8, 16});
-  CHECK(p.right_shape == Shape{1, 16, 32});
+  CHECK(p.left_shape == Shape{8, 16});
+  CHECK(p.right_shape == Shape{16, 32});
   CHECK(plan.output_shape == Shape{8, 32});
+}
+
+TEST_CASE("einsum plan: batch dims stay apart (no copy to merge strided b and h)") {
+  // Attention scores from (b, t, h, d) queries and keys: b and h are batch dims whose strides
+  // (t*h*d, d) cannot merge into one, so they stay two batch dims of the matmul.
+  const EinsumPlan plan = plan_einsum("bthd,bshd->bhts", {{2, 5, 4, 8}, {2, 6, 4, 8}});
+  const EinsumProduct& p = plan.products[0];
+  CHECK(p.batch == "bh");
+  CHECK(p.left_perm == Dims{0, 2, 1, 3});
+  CHECK(p.left_shape == Shape{2, 4, 5, 8});
+  CHECK(p.right_perm == Dims{0, 2, 3, 1});
+  CHECK(p.right_shape == Shape{2, 4, 8, 6});
+  CHECK(plan.output_shape == Shape{2, 4, 5, 6});
+  // Beyond kMaxDims - 2 batch labels they merge into one, leaving room for the matrix dims.
+  const EinsumPlan many = plan_einsum("abcdefg,abcdefg->abcdefg", {Shape::filled(7, 2), Shape::filled(7, 2)});
+  CHECK(many.products[0].left_shape == Shape{128, 1, 1});
+  CHECK(many.products[0].result_shape == Shape::filled(7, 2));
 }
 
 TEST_CASE("einsum plan: implicit output is the labels seen once, sorted (uppercase first)") {
@@ -168,7 +185,7 @@ TEST_CASE("einsum plan: repeated labels take diagonals, unneeded labels are summ
     CHECK(plan.operands[0].reduced_labels == "j");
     CHECK(plan.operands[1].sum_dims.empty());
     CHECK(plan.products[0].contracted == "j");
-    CHECK(plan.products[0].left_shape == Shape{1, 1, 3});
+    CHECK(plan.products[0].left_shape == Shape{1, 3});
   }
   SUBCASE("sum over all") {
     const EinsumPlan plan = plan_einsum("ij->", {{2, 3}});
@@ -181,8 +198,8 @@ TEST_CASE("einsum plan: outer product uses a broadcast mul, not a GEMM with K = 
   const EinsumPlan plan = plan_einsum("i,j->ij", {{3}, {4}});
   const EinsumProduct& p = plan.products[0];
   CHECK(!p.use_matmul);
-  CHECK(p.left_shape == Shape{1, 3, 1});
-  CHECK(p.right_shape == Shape{1, 1, 4});
+  CHECK(p.left_shape == Shape{3, 1});
+  CHECK(p.right_shape == Shape{1, 4});
   CHECK(p.result_shape == Shape{3, 4});
 }
 
@@ -302,6 +319,10 @@ TEST_CASE("einsum values match the brute-force reference") {
       {"i,i->i", {{1}, {3}}, "i", {"i", "i"}},                                    // label broadcast (torch)
       {"bhqd,bhkd->bhqk", {{2, 2, 3, 4}, {2, 2, 5, 4}}, "bhqk", {"bhqd", "bhkd"}},  // attention scores
       {"iijj->ij", {{2, 2, 3, 3}}, "ij", {"iijj"}},                               // two diagonals
+      {"iii->i", {{3, 3, 3}}, "i", {"iii"}},                                      // a label thrice
+      {"bthd,bshd->bhts", {{2, 3, 2, 4}, {2, 5, 2, 4}}, "bhts", {"bthd", "bshd"}},  // strided batch dims
+      {"abcdefg,abcdefg->abcdefg", {Shape::filled(7, 2), Shape::filled(7, 2)}, "abcdefg", {"abcdefg", "abcdefg"}},
+      {"a...,...->...", {{2, 3}, {3}}, "x", {"ax", "x"}},                         // ellipsis in one operand
   };
   for (const Case& c : cases) {
     CAPTURE(c.equation);
@@ -312,6 +333,16 @@ TEST_CASE("einsum values match the brute-force reference") {
     CHECK(out.shape() == plan.output_shape);
     check_values(out, reference_einsum(c.reference_out, c.reference_labels, operands), kTolF64);
   }
+}
+
+TEST_CASE("einsum reads strided, sliced and broadcast (stride 0) operands") {
+  const Tensor a = values({4, 3}, 0.4).transpose(0, 1);                 // (3, 4), strides (1, 3)
+  const Tensor b = values({4, 10}, 1.4).slice(1, 0, 10, 2);             // (4, 5), strides (10, 2)
+  const Tensor c = values({5}, 2.4).unsqueeze(0).expand({3, 5});        // (3, 5), strides (0, 1)
+  const Tensor out = einsum("ij,jk,ik->ik", {a, b, c});
+  check_values(out, reference_einsum("ik", {"ij", "jk", "ik"}, {a, b, c}), kTolF64);
+  const Tensor batched = values({2, 4, 3}, 0.9).permute({2, 0, 1});   // (3, 2, 4), non-contiguous
+  check_values(einsum("bij,jk->bik", {batched, b}), reference_einsum("bik", {"bij", "jk"}, {batched, b}), kTolF64);
 }
 
 TEST_CASE("einsum literal values") {
