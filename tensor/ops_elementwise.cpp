@@ -186,6 +186,7 @@ void check_inplace(const char* op, const Tensor& dst, const Tensor& src) {
 }
 void check_writable(const char* op, const Tensor& dst) {
   check_defined(op, dst);
+  if (dst.numel() == 0) return;  // (zero-size tensors may have stride 0 anywhere)
   for (int64_t d = 0; d < dst.dim(); ++d)
     check(dst.stride(d) != 0 || dst.size(d) <= 1,
           "{}: self {} with strides {} is an expanded view (several elements share one memory location); "

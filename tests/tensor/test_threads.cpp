@@ -1,0 +1,69 @@
+// test_threads.cpp: results do not depend on the thread count.
+//
+// Every op below runs once with 1 thread and once with 2 on inputs large enough to span many
+// parallel chunks (32768 elements each), and the two results must be bitwise equal. This holds
+// by construction: chunk boundaries depend only on the sizes, each output element is computed by
+// one chunk, and every reduction folds its elements in an order fixed by the shapes.
+#include "tensor/ops.h"
+#include "tensor/parallel.h"
+
+#include "tests/tensor/ops_testing.h"
+
+#include <doctest/doctest.h>
+
+#include <functional>
+
+using namespace strata;
+using namespace strata::testing;
+
+namespace {
+
+// Runs f with 1 thread and with 2, restoring the thread count afterwards.
+void check_thread_independent(const char* what, const std::function<Tensor()>& f) {
+  INFO(what);
+  const int saved = get_num_threads();
+  set_num_threads(1);
+  const Tensor one = f();
+  set_num_threads(2);
+  const Tensor two = f();
+  set_num_threads(saved);
+  CHECK(bitwise_equal(one, two));
+}
+
+}  // namespace
+
+TEST_CASE("elementwise ops give bitwise equal results with 1 and 2 threads") {
+  const Tensor a = random_tensor({300, 1001}, DType::f32, -5, 5, 1);
+  const Tensor b = random_tensor({300, 1001}, DType::f32, -5, 5, 2);
+  const Tensor row = random_tensor({1001}, DType::f32, -5, 5, 3);
+  check_thread_independent("add", [&] { return add(a, b); });
+  check_thread_independent("exp", [&] { return exp(a); });
+  check_thread_independent("silu of a transposed view", [&] { return silu(a.mT()); });
+  check_thread_independent("mul with a broadcast row", [&] { return mul(a, row); });
+  check_thread_independent("gelu of a step slice", [&] { return gelu(a.slice(1, 0, 1001, 3)); });
+  check_thread_independent("where", [&] { return where(gt(a, b), a, b); });
+  check_thread_independent("contiguous of a transpose", [&] { return a.mT().contiguous(); });
+  check_thread_independent("add_ in place", [&] {
+    Tensor c = a.clone();
+    c.add_(b, 0.5);
+    return c;
+  });
+}
+
+TEST_CASE("reductions and softmax give bitwise equal results with 1 and 2 threads") {
+  const Tensor x = random_tensor({512, 1000}, DType::f32, -10, 10, 4);
+  const Tensor d = random_tensor({3, 400'000}, DType::f64, -1, 1, 5);
+  check_thread_independent("sum over rows", [&] { return sum(x, {1}); });
+  check_thread_independent("sum over columns", [&] { return sum(x, {0}); });
+  check_thread_independent("sum of everything", [&] { return sum(x); });
+  check_thread_independent("sum of long blocked rows", [&] { return sum(d, {1}); });
+  check_thread_independent("sum over a transposed view", [&] { return sum(x.mT(), {0}); });
+  check_thread_independent("mean", [&] { return mean(x, {1}); });
+  check_thread_independent("var", [&] { return var(x, {0}); });
+  check_thread_independent("amax", [&] { return amax(x, {1}); });
+  check_thread_independent("argmax", [&] { return argmax(x, 1); });
+  check_thread_independent("logsumexp", [&] { return logsumexp(x, {1}); });
+  check_thread_independent("softmax over the last dim", [&] { return softmax(x, -1); });
+  check_thread_independent("softmax over dim 0", [&] { return softmax(x, 0); });
+  check_thread_independent("log_softmax", [&] { return log_softmax(x, -1); });
+}
