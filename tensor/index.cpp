@@ -59,6 +59,16 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, int
   }
 }
 
+// Calls body(j, j * s0, j * s1) for j = 0 .. len-1: the walk along one row of two strided operands
+// (and a contiguous one). The unit-stride case is spelled out so that the compiler vectorises it.
+template <class Body>
+void for_each_in_row(int64_t len, int64_t s0, int64_t s1, Body&& body) {
+  if (s0 == 1 && s1 == 1)
+    for (int64_t j = 0; j < len; ++j) body(j, j, j);
+  else
+    for (int64_t j = 0; j < len; ++j) body(j, j * s0, j * s1);
+}
+
 // for_each_row over all rows of a non-empty, at least 1-D `shape`, rows split among threads.
 template <size_t N, class F>
 void parallel_rows(const Shape& shape, const std::array<Strides, N>& strides, F&& f) {
@@ -118,10 +128,7 @@ void run_gather(const IndexLoop& L, const I* index, const T* indexed, T* dense) 
     T* dp = dense + off[2];
     if (is == 0) {  // one index for the whole row, e.g. an embedding row
       const T* row = xp + L.offset_of(ip[0]);
-      if (xs == 1 && ds == 1)
-        std::copy_n(row, len, dp);
-      else
-        for (int64_t j = 0; j < len; ++j) dp[j * ds] = row[j * xs];
+      for_each_in_row(len, ds, xs, [&](int64_t, int64_t o, int64_t i) { dp[o] = row[i]; });
     } else {
       for (int64_t j = 0; j < len; ++j) dp[j * ds] = xp[j * xs + L.offset_of(ip[j * is])];
     }
@@ -144,7 +151,7 @@ void run_scatter(const IndexLoop& L, const I* index, T* indexed, const T* dense)
       const T* dp = dense + od + off[2];
       if (is == 0) {
         T* row = xp + L.offset_of(ip[0]);
-        for (int64_t j = 0; j < len; ++j) row[j * xs] += dp[j * ds];
+        for_each_in_row(len, xs, ds, [&](int64_t, int64_t o, int64_t i) { row[o] += dp[i]; });
       } else {
         for (int64_t j = 0; j < len; ++j) xp[j * xs + L.offset_of(ip[j * is])] += dp[j * ds];
       }
@@ -153,8 +160,12 @@ void run_scatter(const IndexLoop& L, const I* index, T* indexed, const T* dense)
   int64_t p = -1;  // the dim threads split: free (indexed stride != 0) and largest
   for (int64_t d = 0; d < nd; ++d)
     if (L.indexed[d] != 0 && L.shape[d] > 1 && (p < 0 || L.shape[d] > L.shape[p])) p = d;
-  if (p < 0) return add_rows(L.shape, 0, 0, 0);
-  int64_t grain = std::max<int64_t>(1, kChunkElements / (L.shape.numel() / L.shape[p]));
+  if (p < 0 || L.shape.numel() <= kChunkElements) return add_rows(L.shape, 0, 0, 0);
+  // One piece of dim p per thread: each piece walks all the other dims, so fewer, larger pieces
+  // stream through memory better. The pieces decide only which thread adds into which outputs,
+  // never the order of one element's addends, so the result does not depend on them.
+  const int64_t threads = get_num_threads();
+  int64_t grain = (L.shape[p] + threads - 1) / threads;
   if (p == nd - 1) grain = std::max<int64_t>(grain, 64);  // whole cache lines per thread
   parallel_for(0, L.shape[p], grain, [&](int64_t lo, int64_t hi) {
     Shape part = L.shape;
@@ -239,7 +250,7 @@ Tensor triangle(const Tensor& x, int64_t diagonal, bool lower, const char* op) {
         const int64_t split = std::clamp<int64_t>(lower ? i + diagonal + 1 : i + diagonal, 0, len);
         const T* xr = px + off[0];
         T* orow = po + off[1];
-        for (int64_t j = 0; j < len; ++j) orow[j] = (j < split) == lower ? xr[j * xs] : T(0);
+        for_each_in_row(len, 1, xs, [&](int64_t j, int64_t, int64_t k) { orow[j] = (j < split) == lower ? xr[k] : T(0); });
       });
     });
   });
@@ -411,7 +422,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
       const T* xr = px + off[0];
       const bool* mr = pm + off[1];
       T* orow = po + off[2];
-      for (int64_t j = 0; j < len; ++j) orow[j] = mr[j * ms] ? fill : xr[j * xs];
+      for_each_in_row(len, ms, xs, [&](int64_t j, int64_t m, int64_t k) { orow[j] = mr[m] ? fill : xr[k]; });
     });
   });
   return out;
