@@ -69,8 +69,9 @@ EinsumTerms expand_equation(const std::string& equation, const std::vector<Tenso
   for (size_t i = 0; i < terms.size(); ++i) {
     const bool dots = terms[i].find("...") != std::string::npos;
     out.inputs.push_back(spell(terms[i], dots ? operands[i].dim() - int64_t(terms[i].size() - 3) : 0));
-    check(int64_t(out.inputs[i].size()) == operands[i].dim(), "einsum '{}': term '{}' has {} labels for operand {} of shape {}",
-          equation, terms[i], out.inputs[i].size(), i, operands[i].shape());
+    check(int64_t(out.inputs[i].size()) == operands[i].dim(),
+          "einsum '{}': term '{}' has {} labels for operand {} of shape {}", equation, terms[i], out.inputs[i].size(),
+          i, operands[i].shape());
   }
   if (arrow != std::string::npos) {
     out.output = spell(eq.substr(arrow + 2), ellipsis_dims);
@@ -297,15 +298,16 @@ Variable reduce(const Variable& x, const std::string& pattern, const std::string
   Tensor y = reduce(x.data(), pattern, reduction, sizes);
   InversePattern inv = invert_einops(pattern, x.shape(), sizes);
   const double n = double(x.numel()) / double(std::max<int64_t>(y.numel(), 1));
-  return record("reduce", loc, y, {x}, {x.data(), y}, [inv, reduction, n, pattern, sizes](const BackwardInput& in) -> Grads {
-    Tensor spread = repeat(in.grad, inv.pattern, inv.sizes);  // x's shape
-    if (reduction == "sum") return {spread};
-    if (reduction == "mean") return {spread * (1.0 / n)};
-    const Tensor& x = in.saved[0];
-    Tensor is_extreme = eq(x, repeat(in.saved[1], inv.pattern, inv.sizes)).to(x.dtype());
-    Tensor count = repeat(reduce(is_extreme, pattern, "sum", sizes), inv.pattern, inv.sizes);
-    return {spread * is_extreme / count};
-  });
+  return record("reduce", loc, y, {x}, {x.data(), y},
+                [inv, reduction, n, pattern, sizes](const BackwardInput& in) -> Grads {
+                  Tensor spread = repeat(in.grad, inv.pattern, inv.sizes);  // x's shape
+                  if (reduction == "sum") return {spread};
+                  if (reduction == "mean") return {spread * (1.0 / n)};
+                  const Tensor& x = in.saved[0];
+                  Tensor is_extreme = eq(x, repeat(in.saved[1], inv.pattern, inv.sizes)).to(x.dtype());
+                  Tensor count = repeat(reduce(is_extreme, pattern, "sum", sizes), inv.pattern, inv.sizes);
+                  return {spread * is_extreme / count};
+                });
 }
 
 }  // namespace strata

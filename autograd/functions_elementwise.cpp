@@ -36,9 +36,8 @@ Variable neg(const Variable& x, Location loc) {
 
 // y = |x|: dx = g * sign(x) (0 at x = 0, like torch)
 Variable abs(const Variable& x, Location loc) {
-  return unary("abs", loc, x, abs(x.data()), {x.data()}, [](const Tensor& g, auto s) {
-    return where(gt(s[0], 0.0), g, where(lt(s[0], 0.0), neg(g), 0.0));
-  });
+  return unary("abs", loc, x, abs(x.data()), {x.data()},
+               [](const Tensor& g, auto s) { return where(gt(s[0], 0.0), g, where(lt(s[0], 0.0), neg(g), 0.0)); });
 }
 
 // y = e^x: dx = g * e^x = g * y
@@ -102,7 +101,8 @@ Variable gelu(const Variable& x, Location loc) {
       const T* px = xc.data<T>();
       T* pd = dx.data<T>();
       detail::parallel_elements(xc.numel(), [&](int64_t lo, int64_t hi) {
-        const T inv_sqrt2 = T(std::numbers::sqrt2 / 2), inv_sqrt_2pi = T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+        const T inv_sqrt2 = T(std::numbers::sqrt2 / 2),
+                inv_sqrt_2pi = T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
         for (int64_t i = lo; i < hi; ++i) {
           const T cdf = T(0.5) * (T(1) + std::erf(px[i] * inv_sqrt2));
           const T pdf = std::exp(T(-0.5) * px[i] * px[i]) * inv_sqrt_2pi;
@@ -128,9 +128,8 @@ Variable pow(const Variable& x, double exponent, Location loc) {
 
 // y = min(max(x, lo), hi): dx = g where lo <= x <= hi, else 0 (the bounds pass the gradient, like torch)
 Variable clamp(const Variable& x, double lo, double hi, Location loc) {
-  return unary("clamp", loc, x, clamp(x.data(), lo, hi), {x.data()}, [lo, hi](const Tensor& g, auto s) {
-    return where(ge(s[0], lo), where(le(s[0], hi), g, 0.0), 0.0);
-  });
+  return unary("clamp", loc, x, clamp(x.data(), lo, hi), {x.data()},
+               [lo, hi](const Tensor& g, auto s) { return where(ge(s[0], lo), where(le(s[0], hi), g, 0.0), 0.0); });
 }
 
 // y = x s(x), s = sigmoid. dy/dx = s + x s (1 - s) = s (1 + x (1 - s)), evaluated in one fused pass.
@@ -204,7 +203,8 @@ Variable minimum(const Variable& a, const Variable& b, Location loc) {
 
 // y = a + c (c a constant): da = g
 Variable add(const Variable& a, double b, Location loc) {
-  return record("add_scalar", loc, add(a.data(), b), {a}, {}, [](const BackwardInput& in) -> Grads { return {in.grad}; });
+  return record("add_scalar", loc, add(a.data(), b), {a}, {},
+                [](const BackwardInput& in) -> Grads { return {in.grad}; });
 }
 
 // y = c a: da = c g
@@ -224,9 +224,8 @@ Variable add(const Variable& a, const Tensor& b, Location loc) {
 
 // y = a C: da = g C summed to a's shape
 Variable mul(const Variable& a, const Tensor& b, Location loc) {
-  return record("mul_constant", loc, mul(a.data(), b), {a}, {b}, [sa = a.shape()](const BackwardInput& in) -> Grads {
-    return {sum_to(in.grad * in.saved[0], sa)};
-  });
+  return record("mul_constant", loc, mul(a.data(), b), {a}, {b},
+                [sa = a.shape()](const BackwardInput& in) -> Grads { return {sum_to(in.grad * in.saved[0], sa)}; });
 }
 
 // y = cond ? a : b: da = g where cond, db = g where !cond

@@ -30,8 +30,8 @@ Variable cross_entropy(const Variable& logits, const Tensor& targets, Location l
   const int64_t V = lead.back();
   lead.erase(lead.size() - 1);
   check(targets.shape() == lead,
-        "cross_entropy: logits of shape {} need targets of shape {} (one class id per row), got {}",
-        logits.shape(), lead, targets.shape());
+        "cross_entropy: logits of shape {} need targets of shape {} (one class id per row), got {}", logits.shape(),
+        lead, targets.shape());
   const int64_t N = lead.numel();
   check(N > 0 && V > 0, "cross_entropy: empty logits of shape {}", logits.shape());
   Tensor t = targets.reshape({N}).contiguous();  // (N)
@@ -40,28 +40,29 @@ Variable cross_entropy(const Variable& logits, const Tensor& targets, Location l
     check(tp[n] >= 0 && tp[n] < V, "cross_entropy: target {} at row {} is outside [0, {}) (the logits' last dim)",
           tp[n], n, V);
 
-  Tensor z = logits.data().reshape({N, V});                                        // (N, V)
-  Tensor lse = logsumexp(z, {1});                                                  // (N)
-  Tensor picked = gather(z, 1, t.view({N, 1})).view({N});                          // (N)
-  Tensor loss = mean(lse - picked);                                                // ()
-  return record("cross_entropy", loc, loss, {logits}, {z, t}, [shape = logits.shape()](const BackwardInput& in) -> Grads {
-    const Tensor &z = in.saved[0], &t = in.saved[1];
-    const int64_t N = z.size(0), V = z.size(1);
-    Tensor dz = softmax(z, 1).contiguous();  // (N, V) p, then scaled in place
-    const double scale = in.grad.item<double>() / double(N);
-    const int64_t* tp = t.data<int64_t>();
-    visit_floating(dz.dtype(), "cross_entropy backward", [&]<class T>() {
-      T* p = dz.data<T>();
-      parallel_for(0, N, 16, [&](int64_t lo, int64_t hi) {
-        for (int64_t n = lo; n < hi; ++n) {
-          T* row = p + n * V;
-          for (int64_t v = 0; v < V; ++v) row[v] *= T(scale);
-          row[tp[n]] -= T(scale);
-        }
-      });
-    });
-    return {dz.view(shape)};
-  });
+  Tensor z = logits.data().reshape({N, V});                // (N, V)
+  Tensor lse = logsumexp(z, {1});                          // (N)
+  Tensor picked = gather(z, 1, t.view({N, 1})).view({N});  // (N)
+  Tensor loss = mean(lse - picked);                        // ()
+  return record("cross_entropy", loc, loss, {logits}, {z, t},
+                [shape = logits.shape()](const BackwardInput& in) -> Grads {
+                  const Tensor &z = in.saved[0], &t = in.saved[1];
+                  const int64_t N = z.size(0), V = z.size(1);
+                  Tensor dz = softmax(z, 1).contiguous();  // (N, V) p, then scaled in place
+                  const double scale = in.grad.item<double>() / double(N);
+                  const int64_t* tp = t.data<int64_t>();
+                  visit_floating(dz.dtype(), "cross_entropy backward", [&]<class T>() {
+                    T* p = dz.data<T>();
+                    parallel_for(0, N, 16, [&](int64_t lo, int64_t hi) {
+                      for (int64_t n = lo; n < hi; ++n) {
+                        T* row = p + n * V;
+                        for (int64_t v = 0; v < V; ++v) row[v] *= T(scale);
+                        row[tp[n]] -= T(scale);
+                      }
+                    });
+                  });
+                  return {dz.view(shape)};
+                });
 }
 
 // ---- RMSNorm ------------------------------------------------------------------------------------------
@@ -73,8 +74,7 @@ Variable cross_entropy(const Variable& logits, const Tensor& targets, Location l
 // in order, so it is the same for any thread count.
 Variable rms_norm(const Variable& x, const Variable& weight, double eps, Location loc) {
   check(x.dim() >= 1 && weight.dim() == 1 && weight.size(0) == x.size(-1),
-        "rms_norm: the weight must be (C,) for x of shape (..., C); got x {} and weight {}", x.shape(),
-        weight.shape());
+        "rms_norm: the weight must be (C,) for x of shape (..., C); got x {} and weight {}", x.shape(), weight.shape());
   check(x.dtype() == weight.dtype(), "rms_norm: x is {} but the weight is {}; hint: convert with .to()", x.dtype(),
         weight.dtype());
   const int64_t C = x.size(-1), N = x.numel() / std::max<int64_t>(C, 1);
@@ -181,12 +181,13 @@ Variable scaled_dot_product_attention(const Variable& q, const Variable& k, cons
         "scaled_dot_product_attention: need q (..., Tq, dk), k (..., Tk, dk), v (..., Tk, dv); got q {}, k {}, v {}",
         q.shape(), k.shape(), v.shape());
   check(!mask || mask->dtype() == DType::b8,
-        "scaled_dot_product_attention: the mask must be bool (true = attend), got {}", mask ? mask->dtype() : DType::b8);
+        "scaled_dot_product_attention: the mask must be bool (true = attend), got {}",
+        mask ? mask->dtype() : DType::b8);
   const double scale = 1.0 / std::sqrt(double(q.size(-1)));
   Tensor s = matmul(q.data(), k.data().mT());  // (..., Tq, Tk)
   s.mul_(scale);
   if (mask) s = where(*mask, s, -std::numeric_limits<double>::infinity());
-  Tensor p = softmax(s, -1);   // (..., Tq, Tk)
+  Tensor p = softmax(s, -1);       // (..., Tq, Tk)
   Tensor o = matmul(p, v.data());  // (..., Tq, dv)
   return record("scaled_dot_product_attention", loc, o, {q, k, v}, {q.data(), k.data(), v.data(), p, o},
                 [scale](const BackwardInput& in) -> Grads {

@@ -61,8 +61,7 @@ std::optional<std::pair<int64_t, double>> first_non_finite(const Tensor& t) {
 }
 
 std::string describe_non_finite(const Tensor& t, std::pair<int64_t, double> bad) {
-  return fmt::format("{} at index {} of a tensor of shape {}", bad.second, unravel(bad.first, t.shape()),
-                     t.shape());
+  return fmt::format("{} at index {} of a tensor of shape {}", bad.second, unravel(bad.first, t.shape()), t.shape());
 }
 
 // Anomaly mode, forward: the output of `op` must be finite. Says whether an input already was not
@@ -77,8 +76,8 @@ void check_forward_finite(const char* op, const std::source_location& where, con
       origin = fmt::format("its input {} already holds NaN/Inf (a leaf or data from outside the tape)", i);
       break;
     }
-  fail("anomaly: the forward of '{}' (called at {}) produced {}; {}; hint: look at that line's inputs",
-       op, format_where(where), describe_non_finite(output, *bad), origin);
+  fail("anomaly: the forward of '{}' (called at {}) produced {}; {}; hint: look at that line's inputs", op,
+       format_where(where), describe_non_finite(output, *bad), origin);
 }
 
 // A gradient that a leaf may keep and later add into in place: `g` itself when nothing else
@@ -162,15 +161,14 @@ void run_backward(Node* root, Tensor seed, bool retain_graph, const std::vector<
       check(node->saved[i].version() == node->saved_versions[i],
             "backward: an in-place change to a tensor saved for backward by {} (saved tensor {}, shape {}: "
             "version {} at the forward, {} now); hint: use clone() before changing it in place, or change a copy",
-            node->describe(), i, node->saved[i].shape(), node->saved_versions[i],
-            node->saved[i].version());
+            node->describe(), i, node->saved[i].shape(), node->saved_versions[i], node->saved[i].version());
 
     std::vector<bool> needs(node->inputs.size());
     for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->inputs[i] != nullptr;
     std::vector<Tensor> grads = node->backward(BackwardInput{g, node->saved, needs});
     g = Tensor();
-    check(grads.size() == node->inputs.size(), "backward of {}: returned {} gradients for {} inputs",
-          node->describe(), grads.size(), node->inputs.size());
+    check(grads.size() == node->inputs.size(), "backward of {}: returned {} gradients for {} inputs", node->describe(),
+          grads.size(), node->inputs.size());
 
     for (size_t i = 0; i < grads.size(); ++i) {
       Node* input = node->inputs[i].get();
@@ -180,9 +178,10 @@ void run_backward(Node* root, Tensor seed, bool retain_graph, const std::vector<
             node->describe(), i, grads[i].shape(), grads[i].dtype(), input->shape, input->dtype);
       if (anomaly)
         if (auto bad = first_non_finite(grads[i]))
-          fail("anomaly: the backward of {} produced a gradient for its input {} with {}; hint: the forward "
-               "of that op is where the instability is (e.g. log or sqrt near 0, overflowing exp)",
-               node->describe(), i, describe_non_finite(grads[i], *bad));
+          fail(
+              "anomaly: the backward of {} produced a gradient for its input {} with {}; hint: the forward "
+              "of that op is where the instability is (e.g. log or sqrt near 0, overflowing exp)",
+              node->describe(), i, describe_non_finite(grads[i], *bad));
       auto [slot, fresh] = pending.try_emplace(input, std::move(grads[i]));
       if (!fresh) slot->second = add(slot->second, grads[i]);
     }
@@ -224,11 +223,12 @@ Variable::Variable(Tensor data, bool requires_grad) : data_(std::move(data)) {
 Tensor Variable::grad() const { return node_ && node_->is_leaf() ? node_->grad : Tensor(); }
 
 void Variable::set_grad(const Tensor& g) {
-  check(node_ && node_->is_leaf(), "set_grad: only a leaf that requires grad holds a gradient; hint: call "
+  check(node_ && node_->is_leaf(),
+        "set_grad: only a leaf that requires grad holds a gradient; hint: call "
         "requires_grad_() first");
   check(!g.defined() || (g.shape() == shape() && g.dtype() == dtype()),
-        "set_grad: the gradient has shape {} ({}) but '{}' has shape {} ({})", g.shape(), g.dtype(), name(),
-        shape(), dtype());
+        "set_grad: the gradient has shape {} ({}) but '{}' has shape {} ({})", g.shape(), g.dtype(), name(), shape(),
+        dtype());
   node_->grad = g.defined() ? g.contiguous() : g;
 }
 
@@ -237,8 +237,10 @@ void Variable::zero_grad() {
 }
 
 Variable& Variable::requires_grad_(bool on, std::source_location where) {
-  check(is_leaf(), "requires_grad_: {} is the result of an op; only leaves can change whether they require grad; "
-        "hint: use detach() to get a leaf", node_ ? node_->describe() : std::string("this Variable"));
+  check(is_leaf(),
+        "requires_grad_: {} is the result of an op; only leaves can change whether they require grad; "
+        "hint: use detach() to get a leaf",
+        node_ ? node_->describe() : std::string("this Variable"));
   if (on == requires_grad()) return *this;
   if (!on) {
     name_ = node_->name;

@@ -203,8 +203,8 @@ std::vector<GradcheckCase> gradcheck_cases() {
   // Fused ops.
   add_case("cross_entropy", "logits (2,3,5)", [](V x) { return cross_entropy(x[0], ids({0, 4, 2, 2, 1, 3}, {2, 3})); },
            {rnd({2, 3, 5}, 140, -3, 3)});
-  add_case("cross_entropy", "logits (4,7), 1-D targets", [](V x) { return cross_entropy(x[0], ids({6, 0, 3, 3}, {4})); },
-           {rnd({4, 7}, 141, -3, 3)});
+  add_case("cross_entropy", "logits (4,7), 1-D targets",
+           [](V x) { return cross_entropy(x[0], ids({6, 0, 3, 3}, {4})); }, {rnd({4, 7}, 141, -3, 3)});
   add_case("rms_norm", "x (2,3,8), weight (8)", [](V x) { return rms_norm(x[0], x[1]); },
            {rnd({2, 3, 8}, 142), rnd({8}, 143, 0.5, 1.5)});
   add_case("rms_norm", "eps 0.1, transposed x", [](V x) { return rms_norm(x[0], x[1], 0.1); },
@@ -218,8 +218,9 @@ std::vector<GradcheckCase> gradcheck_cases() {
            {rnd({2, 2, 4, 3}, 153), rnd({2, 2, 4, 3}, 154), rnd({2, 2, 4, 3}, 155)});
   add_case("scaled_dot_product_attention", "random mask (2,1,3,5), keys shared across heads",
            [](V x) {
-             Tensor mask = bools({1, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1},
-                                 {2, 1, 3, 5});
+             Tensor mask = bools({1, 0, 1, 0, 0, /**/ 0, 1, 1, 1, 0, /**/ 1, 1, 0, 0, 1,
+                                  0, 0, 0, 0, 1, /**/ 1, 1, 1, 1, 1, /**/ 0, 0, 1, 0, 1},
+                                 {2, 1, 3, 5});  // every query row allows at least one key
              return scaled_dot_product_attention(x[0], x[1], x[2], mask);
            },
            {rnd({2, 2, 3, 4}, 156), rnd({2, 1, 5, 4}, 157), rnd({2, 1, 5, 2}, 158)});
@@ -322,18 +323,18 @@ constexpr TwinTolerance kTwinTolerances[] = {{DType::f64, 1e-12, 1e-12}, {DType:
 // (seeded with the same random grad_output).
 void check_twins(const Fn& fused, const Fn& composed, const std::vector<Tensor>& values) {
   for (const TwinTolerance& tol : kTwinTolerances) {
-  INFO("dtype ", dtype_name(tol.dtype));
-  std::vector<Tensor> inputs;
-  for (const Tensor& v : values) inputs.push_back(v.to(tol.dtype));
-  std::vector<Variable> a = leaves_of(inputs), b = leaves_of(inputs);
-  Variable ya = fused(a), yb = composed(b);
-  CHECK_TENSOR_CLOSE(ya.data(), yb.data(), tol.atol, tol.rtol);
-  Tensor seed = random_values(ya.shape(), 99, -1, 1, tol.dtype);
-  std::vector<Tensor> ga = grad(ya, a, seed), gb = grad(yb, b, seed);
-  for (size_t i = 0; i < ga.size(); ++i) {
-    CAPTURE(i);
-    CHECK_TENSOR_CLOSE(ga[i], gb[i], tol.atol, tol.rtol);
-  }
+    INFO("dtype ", dtype_name(tol.dtype));
+    std::vector<Tensor> inputs;
+    for (const Tensor& v : values) inputs.push_back(v.to(tol.dtype));
+    std::vector<Variable> a = leaves_of(inputs), b = leaves_of(inputs);
+    Variable ya = fused(a), yb = composed(b);
+    CHECK_TENSOR_CLOSE(ya.data(), yb.data(), tol.atol, tol.rtol);
+    Tensor seed = random_values(ya.shape(), 99, -1, 1, tol.dtype);
+    std::vector<Tensor> ga = grad(ya, a, seed), gb = grad(yb, b, seed);
+    for (size_t i = 0; i < ga.size(); ++i) {
+      CAPTURE(i);
+      CHECK_TENSOR_CLOSE(ga[i], gb[i], tol.atol, tol.rtol);
+    }
   }
 }
 
@@ -344,7 +345,8 @@ Variable composed_cross_entropy(const Variable& z, const Tensor& t) {
 Variable composed_rms_norm(const Variable& x, const Variable& w, double eps) {
   return x * rsqrt(mean(square(x), {-1}, true) + eps) * w;
 }
-Variable composed_attention(const Variable& q, const Variable& k, const Variable& v, const std::optional<Tensor>& mask) {
+Variable composed_attention(const Variable& q, const Variable& k, const Variable& v,
+                            const std::optional<Tensor>& mask) {
   Variable s = matmul(q, mT(k)) / std::sqrt(double(q.size(-1)));
   if (mask) s = masked_fill(s, logical_not(*mask), -std::numeric_limits<double>::infinity());
   return matmul(softmax(s, -1), v);
@@ -360,10 +362,12 @@ TEST_CASE("fused ops equal their composed twins in value and gradient") {
   }
   SUBCASE("rms_norm") {
     check_twins([](auto x) { return rms_norm(x[0], x[1], 1e-5); },
-                [](auto x) { return composed_rms_norm(x[0], x[1], 1e-5); }, {rnd({3, 5, 64}, 2), rnd({64}, 3, 0.5, 1.5)});
+                [](auto x) { return composed_rms_norm(x[0], x[1], 1e-5); },
+                {rnd({3, 5, 64}, 2), rnd({64}, 3, 0.5, 1.5)});
   }
   SUBCASE("silu") {
-    check_twins([](auto x) { return silu(x[0]); }, [](auto x) { return x[0] * sigmoid(x[0]); }, {rnd({7, 9}, 4, -6, 6)});
+    check_twins([](auto x) { return silu(x[0]); }, [](auto x) { return x[0] * sigmoid(x[0]); },
+                {rnd({7, 9}, 4, -6, 6)});
   }
   SUBCASE("swiglu") {
     check_twins([](auto x) { return swiglu(x[0], x[1]); }, [](auto x) { return x[0] * sigmoid(x[0]) * x[1]; },
@@ -435,8 +439,8 @@ TEST_CASE("ops report bad arguments, naming the op") {
   };
   CHECK(message([&] { rms_norm(x, Variable(ones({4}))); }).find("rms_norm") != std::string::npos);
   CHECK(message([&] { swiglu(x, Variable(ones({3}))); }).find("swiglu") != std::string::npos);
-  CHECK(message([&] { scaled_dot_product_attention(x, Variable(ones({2, 4})), x); }).find("scaled_dot_product_attention") !=
-        std::string::npos);
+  CHECK(message([&] { scaled_dot_product_attention(x, Variable(ones({2, 4})), x); })
+            .find("scaled_dot_product_attention") != std::string::npos);
   CHECK(message([&] { embedding(Variable(ones({3}), true), ids({0}, {1})); }).find("embedding") != std::string::npos);
   CHECK(message([&] { reduce(x, "a b -> a", "median"); }).find("median") != std::string::npos);
 }

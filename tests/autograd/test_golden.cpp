@@ -43,20 +43,21 @@ const std::map<std::string, Expression>& expressions() {
       {"cross_entropy", [](Inputs& x, const Consts& c, auto&) { return cross_entropy(x["logits"], c.at("targets")); }},
       {"cross_entropy_x1000",
        [](Inputs& x, const Consts& c, auto&) { return cross_entropy(x["logits"], c.at("targets")); }},
-      {"rms_norm",
-       [](Inputs& x, const Consts&, auto& p) { return rms_norm(x["x"], x["weight"], p.at("eps").template get<double>()); }},
+      {"rms_norm", [](Inputs& x, const Consts&,
+                      auto& p) { return rms_norm(x["x"], x["weight"], p.at("eps").template get<double>()); }},
       {"silu", [](Inputs& x, const Consts&, auto&) { return silu(x["x"]); }},
       {"swiglu", [](Inputs& x, const Consts&, auto&) { return swiglu(x["a"], x["b"]); }},
-      {"sdpa_masked",
-       [](Inputs& x, const Consts& c, auto&) { return scaled_dot_product_attention(x["q"], x["k"], x["v"], c.at("mask")); }},
-      {"sdpa_causal_3d",
-       [](Inputs& x, const Consts& c, auto&) { return scaled_dot_product_attention(x["q"], x["k"], x["v"], c.at("mask")); }},
-      {"sdpa_nomask", [](Inputs& x, const Consts&, auto&) { return scaled_dot_product_attention(x["q"], x["k"], x["v"]); }},
+      {"sdpa_masked", [](Inputs& x, const Consts& c,
+                         auto&) { return scaled_dot_product_attention(x["q"], x["k"], x["v"], c.at("mask")); }},
+      {"sdpa_causal_3d", [](Inputs& x, const Consts& c,
+                            auto&) { return scaled_dot_product_attention(x["q"], x["k"], x["v"], c.at("mask")); }},
+      {"sdpa_nomask",
+       [](Inputs& x, const Consts&, auto&) { return scaled_dot_product_attention(x["q"], x["k"], x["v"]); }},
       {"mlp",
        [](Inputs& x, const Consts& c, auto&) {
-         Variable h = tanh(matmul(x["x"], mT(x["w1"])) + x["b1"]);           // (4, 8)
-         Variable logp = log_softmax(matmul(h, mT(x["w2"])), -1);            // (4, 5)
-         return -mean(gather(logp, -1, c.at("targets").unsqueeze(-1)));      // ()
+         Variable h = tanh(matmul(x["x"], mT(x["w1"])) + x["b1"]);       // (4, 8)
+         Variable logp = log_softmax(matmul(h, mT(x["w2"])), -1);        // (4, 5)
+         return -mean(gather(logp, -1, c.at("targets").unsqueeze(-1)));  // ()
        }},
       {"einsum_attention",
        [](Inputs& x, const Consts&, auto&) {
@@ -118,8 +119,8 @@ TEST_CASE("fused ops and composed expressions match PyTorch's values and gradien
 
       auto check = [&](const std::string& what, const Tensor& actual, const Tensor& expected) {
         const Closeness c = compare(actual, expected, tol.atol_scale * std::max(1.0, max_abs(expected)), tol.rtol);
-        MESSAGE(fmt::format("{} {} ({}): max |error| {:.3g} (max |expected| {:.3g})", name, what,
-                            dtype_name(tol.dtype), c.max_abs, max_abs(expected)));
+        MESSAGE(fmt::format("{} {} ({}): max |error| {:.3g} (max |expected| {:.3g})", name, what, dtype_name(tol.dtype),
+                            c.max_abs, max_abs(expected)));
         INFO(what, ": ", c.worst);
         CHECK(c.ok);
       };

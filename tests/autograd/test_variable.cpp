@@ -87,7 +87,9 @@ TEST_CASE("two leaves never share one gradient buffer") {
 TEST_CASE("gradient shapes are checked, and the error names the op") {
   Variable x(ones({2, 3}), true);
   Variable y = record("broken_op", std::source_location::current(), x.data(), {x}, {},
-                      [](const BackwardInput&) -> std::vector<Tensor> { return {zeros({3, 2})}; });
+                      [](const BackwardInput&) -> std::vector<Tensor> {
+                        return {zeros({3, 2})};
+                      });
   const std::string msg = error_of([&] { backward(sum(y)); });
   CHECK(msg.find("broken_op") != std::string::npos);
   CHECK(msg.find("[3, 2]") != std::string::npos);
@@ -129,9 +131,7 @@ TEST_CASE("NoGradGuard stops recording, per thread, and restores the mode") {
     bool other_thread_mode = false;
     std::thread([&] { other_thread_mode = grad_mode_enabled(); }).join();
     CHECK(other_thread_mode);  // grad mode is thread_local
-    {
-      NoGradGuard nested;
-    }
+    { NoGradGuard nested; }
     CHECK_FALSE(grad_mode_enabled());
   }
   CHECK(grad_mode_enabled());
