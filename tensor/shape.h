@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -82,10 +83,11 @@ class Dims {
 using Shape = Dims;
 using Strides = Dims;
 
-// Row-major (C order) strides of a shape.
+// Row-major (C order) strides of a shape. A size-0 dimension counts as 1, as in torch, so an
+// empty tensor never gets a stride 0 (which would mean "broadcast").
 inline Strides contiguous_strides(const Shape& shape) {
   Strides s = Dims::filled(shape.size(), 1);
-  for (int64_t i = shape.size() - 2; i >= 0; --i) s[i] = s[i + 1] * shape[i + 1];
+  for (int64_t i = shape.size() - 2; i >= 0; --i) s[i] = s[i + 1] * std::max<int64_t>(shape[i + 1], 1);
   return s;
 }
 
