@@ -10,10 +10,11 @@
 //   - Batch dimensions are pointer offsets: a broadcast operand (stride 0) reuses one matrix.
 //   - Trailing batch dims over which b is broadcast and along which a's rows continue evenly in
 //     memory are folded into the row count, so (B, T, C) @ (C, N) is one (B*T, C) @ (C, N) GEMM.
+//   - A product with a single row or column is a matrix-vector product (cblas_?gemv).
 // Threads: a batch of small GEMMs runs in parallel over the batch, each GEMM single-threaded in
-// OpenBLAS (BlasSingleThread); a single or large GEMM lets OpenBLAS use its own threads. Either
-// way each output element is one GEMM's dot product along k, so the result does not depend on
-// the thread count.
+// OpenBLAS (BlasSingleThread); a single or large GEMM lets OpenBLAS use its own threads. OpenBLAS
+// splits a GEMM's output among its threads, never the sum along k, so the result does not depend
+// on the thread count (gemv_columns below takes care of the one gemv that would).
 #include "tensor/linalg.h"
 
 #include "tensor/parallel.h"
