@@ -61,7 +61,8 @@ std::optional<std::pair<int64_t, double>> first_non_finite(const Tensor& t) {
 }
 
 std::string describe_non_finite(const Tensor& t, std::pair<int64_t, double> bad) {
-  return fmt::format("{} at index {} of a tensor of shape {}", bad.second, unravel(bad.first, t.shape()), t.shape());
+  const char* what = std::isnan(bad.second) ? "NaN" : bad.second > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{} at index {} of a tensor of shape {}", what, unravel(bad.first, t.shape()), t.shape());
 }
 
 // Anomaly mode, forward: the output of `op` must be finite. Says whether an input already was not

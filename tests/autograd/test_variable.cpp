@@ -203,8 +203,7 @@ TEST_CASE("anomaly mode names the first op that produces NaN/Inf and where it wa
     CHECK(msg.find("anomaly") != std::string::npos);
     CHECK(msg.find("'log'") != std::string::npos);
     CHECK(msg.find(fmt::format("test_variable.cpp:{}", line)) != std::string::npos);
-    CHECK(msg.find("nan") != std::string::npos);
-    CHECK(msg.find("index [1]") != std::string::npos);
+    CHECK(msg.find("NaN at index [1]") != std::string::npos);
   }
   SUBCASE("through an operator, at the line of the expression") {
     Variable a(tensor({1.0}), true), b(tensor({0.0}), true);
@@ -218,7 +217,7 @@ TEST_CASE("anomaly mode names the first op that produces NaN/Inf and where it wa
     Variable y = sum(sqrt(x));  // finite forward; d sqrt(x)/dx = 1 / (2 sqrt x) is inf at 0
     const std::string msg = error_of([&] { backward(y); });
     CHECK(msg.find("backward of 'sqrt'") != std::string::npos);
-    CHECK(msg.find("inf") != std::string::npos);
+    CHECK(msg.find("+Inf at index [0]") != std::string::npos);
   }
   SUBCASE("a NaN already in a leaf is reported as coming from the input") {
     Variable x(tensor({std::nan("")}), true);
