@@ -7,6 +7,7 @@
 #include "autograd/function_helpers.h"
 #include "tensor/index.h"
 #include "tensor/linalg.h"
+#include "tensor/simd.h"
 
 #include <cmath>
 #include <limits>
@@ -16,12 +17,28 @@ namespace strata {
 using detail::Grads;
 using detail::sum_to;
 
+namespace {
+
+// y[j] = exp(x[j] - shift) * factor for j < n, in SIMD batches (the tail as a padded batch, so every
+// element goes through the same formula).
+template <class T>
+void exp_shifted_scaled(const T* x, T* y, int64_t n, T shift, T factor) {
+  constexpr int64_t W = simd::width<T>;
+  const simd::batch<T> s(shift), f(factor);
+  int64_t j = 0;
+  for (; j + W <= n; j += W) simd::store(y + j, simd::exp(simd::load(x + j) - s) * f);
+  if (j < n) simd::store_partial(y + j, 1, simd::exp(simd::load_partial(x + j, 1, n - j, shift) - s) * f, n - j);
+}
+
+}  // namespace
+
 // ---- Cross-entropy from logits ------------------------------------------------------------------------
 // Per row, loss_n = logsumexp(z_n) - z_n[t_n]; the result is the mean over the N rows. With
 // p = softmax(z_n):
 //   d loss_n / d z_nv = p_v - [v == t_n]
-// so dz = (g / N) (p - onehot(t)). The forward never forms p (logsumexp is stable for any logits);
-// the backward computes p in one softmax pass and fixes the target entries in place.
+// so dz = (g / N) (p - onehot(t)). The forward never forms p (logsumexp is stable for any logits)
+// and saves lse_n = logsumexp(z_n); the backward forms p_v = exp(z_nv - lse_n), already scaled by
+// g / N, in one vectorised pass over the logits, then fixes the target entries.
 // See docs/internals/softmax_cross_entropy.md.
 Variable cross_entropy(const Variable& logits, const Tensor& targets, Location loc) {
   check(logits.dim() >= 1, "cross_entropy: logits need a class dimension, got shape {}", logits.shape());
@@ -40,24 +57,24 @@ Variable cross_entropy(const Variable& logits, const Tensor& targets, Location l
     check(tp[n] >= 0 && tp[n] < V, "cross_entropy: target {} at row {} is outside [0, {}) (the logits' last dim)",
           tp[n], n, V);
 
-  Tensor z = logits.data().reshape({N, V});                // (N, V)
+  Tensor z = logits.data().reshape({N, V}).contiguous();   // (N, V)
   Tensor lse = logsumexp(z, {1});                          // (N)
   Tensor picked = gather(z, 1, t.view({N, 1})).view({N});  // (N)
   Tensor loss = mean(lse - picked);                        // ()
-  return record("cross_entropy", loc, loss, {logits}, {z, t},
+  return record("cross_entropy", loc, loss, {logits}, {z, t, lse},
                 [shape = logits.shape()](const BackwardInput& in) -> Grads {
-                  const Tensor &z = in.saved[0], &t = in.saved[1];
+                  const Tensor &z = in.saved[0], &t = in.saved[1], &lse = in.saved[2];
                   const int64_t N = z.size(0), V = z.size(1);
-                  Tensor dz = softmax(z, 1).contiguous();  // (N, V) p, then scaled in place
                   const double scale = in.grad.item<double>() / double(N);
                   const int64_t* tp = t.data<int64_t>();
+                  Tensor dz = empty({N, V}, z.dtype());  // (N, V)
                   visit_floating(dz.dtype(), "cross_entropy backward", [&]<class T>() {
-                    T* p = dz.data<T>();
-                    parallel_for(0, N, 16, [&](int64_t lo, int64_t hi) {
+                    const T *pz = z.data<T>(), *pl = lse.data<T>();
+                    T* pd = dz.data<T>();
+                    parallel_for(0, N, 4, [&](int64_t lo, int64_t hi) {
                       for (int64_t n = lo; n < hi; ++n) {
-                        T* row = p + n * V;
-                        for (int64_t v = 0; v < V; ++v) row[v] *= T(scale);
-                        row[tp[n]] -= T(scale);
+                        exp_shifted_scaled(pz + n * V, pd + n * V, V, pl[n], T(scale));  // p * g / N
+                        pd[n * V + tp[n]] -= T(scale);
                       }
                     });
                   });
@@ -168,13 +185,52 @@ Variable swiglu(const Variable& a, const Variable& b, Location loc) {
 
 // ---- Scaled dot-product attention -----------------------------------------------------------------------
 // Forward, per batch entry:  S = q k^T / sqrt(dk) (masked: -inf where the mask is false),
-// P = softmax(S) over keys, O = P v.  Saved: q, k, v, P and O.
+// P = softmax(S) over keys, O = P v.  Saved: q, k, v, P and O. The scores S are one fresh tensor:
+// scaled and masked in place, then turned into P by the tensor layer's fused softmax.
 // Backward (see docs/internals/attention_backward.md):
 //   dv = P^T dO
 //   dP = dO v^T
 //   dS = P * (dP - D),  D_i = sum_j P_ij dP_ij = sum_d dO_id O_id   (softmax backward, row-wise)
 //   dq = dS k / sqrt(dk),  dk = dS^T q / sqrt(dk)
 // D from dO and O costs (Tq, dv) instead of (Tq, Tk). Masked entries have P = 0, hence dS = 0.
+namespace {
+
+// s = mask ? s * scale : -inf, in place, for the fresh contiguous scores s (..., Tq, Tk) and a
+// bool mask broadcastable to them. One pass instead of a scaling and a where.
+void scale_and_mask(Tensor& s, const std::optional<Tensor>& mask, double scale) {
+  const int64_t n = s.size(-1), rows = s.numel() / std::max<int64_t>(n, 1);
+  Tensor m;  // the mask viewed with s's shape (stride 0 where it broadcasts)
+  if (mask) {
+    check(broadcast_shapes(mask->shape(), s.shape(), "scaled_dot_product_attention") == s.shape(),
+          "scaled_dot_product_attention: the mask of shape {} does not broadcast to the scores' shape {}",
+          mask->shape(), s.shape());
+    m = mask->expand(s.shape());
+  }
+  visit_floating(s.dtype(), "scaled_dot_product_attention", [&]<class T>() {
+    T* ps = s.data<T>();
+    const T c = T(scale), minus_inf = -std::numeric_limits<T>::infinity();
+    parallel_for(0, rows, 64, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        T* row = ps + r * n;
+        if (!m.defined()) {
+          for (int64_t j = 0; j < n; ++j) row[j] *= c;
+          continue;
+        }
+        int64_t off = 0;  // where row r of the (expanded) mask starts
+        for (int64_t d = s.dim() - 2, rest = r; d >= 0; --d) {
+          off += (rest % s.size(d)) * m.stride(d);
+          rest /= s.size(d);
+        }
+        const bool* allowed = m.data<bool>() + off;
+        const int64_t step = m.stride(-1);
+        for (int64_t j = 0; j < n; ++j) row[j] = allowed[j * step] ? row[j] * c : minus_inf;
+      }
+    });
+  });
+}
+
+}  // namespace
+
 Variable scaled_dot_product_attention(const Variable& q, const Variable& k, const Variable& v,
                                       const std::optional<Tensor>& mask, Location loc) {
   check(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2 && q.size(-1) == k.size(-1) && k.size(-2) == v.size(-2),
@@ -185,8 +241,7 @@ Variable scaled_dot_product_attention(const Variable& q, const Variable& k, cons
         mask ? mask->dtype() : DType::b8);
   const double scale = 1.0 / std::sqrt(double(q.size(-1)));
   Tensor s = matmul(q.data(), k.data().mT());  // (..., Tq, Tk)
-  s.mul_(scale);
-  if (mask) s = where(*mask, s, -std::numeric_limits<double>::infinity());
+  scale_and_mask(s, mask, scale);
   Tensor p = softmax(s, -1);       // (..., Tq, Tk)
   Tensor o = matmul(p, v.data());  // (..., Tq, dv)
   return record("scaled_dot_product_attention", loc, o, {q, k, v}, {q.data(), k.data(), v.data(), p, o},
