@@ -69,7 +69,8 @@ class Merger {
     words_.reserve(counts.size());
     for (const auto& e : counts.entries()) {
       const std::string_view bytes = counts.key(e);
-      words_.push_back(Word{static_cast<uint32_t>(symbols_.size()), static_cast<uint32_t>(bytes.size()), e.value});
+      const auto length = static_cast<uint32_t>(bytes.size());
+      words_.push_back(Word{static_cast<uint32_t>(symbols_.size()), length, length, e.value});
       for (unsigned char byte : bytes) symbols_.push_back(byte);
     }
     word_seen_at_.assign(words_.size(), 0);
@@ -106,6 +107,14 @@ class Merger {
       }
     }
     if (options_.progress) options_.progress("merge", vocab_.size(), vocab_.size());
+    if (options_.stats) {
+      *options_.stats = TrainStats{};
+      options_.stats->distinct_pretokens = words_.size();
+      for (const Word& word : words_) {
+        options_.stats->bytes += static_cast<uint64_t>(word.count) * word.bytes;
+        options_.stats->tokens += static_cast<uint64_t>(word.count) * word.length;
+      }
+    }
     model.vocab = std::move(vocab_);
     model.special_tokens = options_.special_tokens;
     return model;
@@ -117,6 +126,7 @@ class Merger {
   struct Word {
     uint32_t begin;   // into symbols_
     uint32_t length;  // tokens now
+    uint32_t bytes;   // tokens at the start
     int64_t count;    // occurrences in the corpus
   };
   struct Pair {

@@ -27,6 +27,14 @@
 
 namespace strata::bpe {
 
+// What training saw, for reports: the bytes of all pre-tokens (special tokens excluded), the
+// distinct pre-tokens, and the number of tokens those bytes become with the learned merges.
+struct TrainStats {
+  uint64_t bytes = 0;
+  uint64_t distinct_pretokens = 0;
+  uint64_t tokens = 0;
+};
+
 struct TrainOptions {
   int vocab_size = 0;
   std::vector<std::string> special_tokens;
@@ -35,6 +43,7 @@ struct TrainOptions {
   // Called with ("count", bytes read, file size) while counting and ("merge", merges, target)
   // while merging.
   std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress;
+  TrainStats* stats = nullptr;      // filled in when given
 };
 
 // Distinct pre-tokens and how often each occurs.

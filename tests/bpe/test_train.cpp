@@ -4,6 +4,7 @@
 
 #include "bpe/error.h"
 #include "bpe/pretokenize_regex.h"
+#include "bpe/tokenizer.h"
 #include "bpe/utf8.h"
 #include "tests/bpe/helpers.h"
 
@@ -111,6 +112,8 @@ TEST_CASE("train_bpe on corpus.en, vocab 500 + <|endoftext|>, equals the CS336 r
   TrainOptions options;
   options.vocab_size = 500;
   options.special_tokens = {"<|endoftext|>"};
+  TrainStats stats;
+  options.stats = &stats;
   const BpeModel model = train_bpe(fixture("corpus.en"), options);
   const Merges expected = read_hex_merges(fixture("train_bpe_reference_merges.hex.txt"));
   REQUIRE(expected.size() == 243);
@@ -123,6 +126,11 @@ TEST_CASE("train_bpe on corpus.en, vocab 500 + <|endoftext|>, equals the CS336 r
   CHECK(model.vocab[10] == "\n");
   CHECK(model.vocab[256] == "<|endoftext|>");
   CHECK(model.vocab[257] == model.merges[0].first + model.merges[0].second);
+  // corpus.en has no special token: every byte is in a pre-token, and the learned merges turn the
+  // text into exactly as many tokens as the tokenizer produces.
+  CHECK(stats.bytes == 133027);
+  CHECK(stats.distinct_pretokens > 1000);
+  CHECK(stats.tokens == Tokenizer(model).encode(read_file(fixture("corpus.en"))).size());
 }
 
 TEST_CASE("train_bpe agrees with the plain trainer on random corpora") {
