@@ -1,18 +1,21 @@
 // loop.h (internal to the kernels of ops_elementwise.cpp and ops_reduce.cpp): walking several
-// strided operands over one shape with as few, and as long, innermost runs as possible.
+// strided operands over one shape with as few, and as long, innermost runs as possible, and the
+// 1-D kernel that runs an elementwise functor along one such run.
 //
 // A `Layout<N>` is a shape plus one stride list per operand. `merge_dims` drops size-1
 // dimensions and fuses dimension d into d-1 whenever stride[d-1] == stride[d] * shape[d] for
 // every operand: stepping d-1 once is then the same as running d through its whole range. A
 // contiguous (B, T, C) tensor plus a broadcast (C) bias becomes a (B*T, C) loop; two contiguous
 // tensors become one flat loop. `for_each_run` then visits a row-major range of elements as
-// stretches of the innermost dimension, which the kernels run as SIMD loops.
+// stretches of the innermost dimension, and `run_stretch` runs a functor along each.
 #pragma once
 
+#include "tensor/simd.h"
 #include "tensor/tensor.h"
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdint>
 
 namespace strata::detail {
@@ -21,6 +24,9 @@ namespace strata::detail {
 // enough that a large op splits into many chunks. Chunk boundaries depend only on sizes, never
 // on the thread count.
 inline constexpr int64_t kGrain = 32768;
+// Contiguous float/double outputs of at least this many bytes (half a typical L3 cache) are
+// written with streaming stores: they would not stay in the cache anyway.
+inline constexpr int64_t kStreamBytes = int64_t{16} << 20;
 
 // Strides that read `t` at every index of `shape` (t's shape broadcasts to it): 0 where t has
 // size 1 or no dimension at all.
@@ -103,6 +109,59 @@ void for_each_run(const Layout<N>& l, int64_t lo, int64_t hi, Run&& run) {
       for (size_t k = 0; k < N; ++k) off[k] -= l.shape[d] * l.strides[k][d];
       index[d] = 0;
     }
+  }
+}
+
+// ---- The 1-D kernel ---------------------------------------------------------------------------
+
+// An input stretch: first element and stride (1 contiguous, 0 broadcast, else gathered).
+template <class T>
+struct Src {
+  const T* p;
+  int64_t stride;
+};
+
+// op runs on batches when every operand is float (or every one double) and op accepts batches.
+template <class Op, class Out, class... In>
+constexpr bool kSimd = simd::Vectorizable<Out> && (std::same_as<In, Out> && ...) &&
+                       requires(const Op& op, simd::batch<In>... x) {
+                         { op(x...) } -> std::same_as<simd::batch<Out>>;
+                       };
+
+// out[i * out_stride] = op(in[i * in.stride]...) for i < n. `Flat` promises that every stride is
+// 1, which lets the loads skip the stride test and, with `stream`, use streaming stores.
+// A SIMD op computes the tail as a padded batch, so every element goes through one formula.
+template <bool Flat, class Op, class Out, class... In>
+void run_stretch(const Op& op, int64_t n, Out* out, int64_t out_stride, bool stream, Src<In>... in) {
+  if constexpr (kSimd<Op, Out, In...>) {
+    constexpr int64_t W = simd::width<Out>;
+    int64_t i = 0;
+    // A partial batch at [i, i + m): pad lanes hold 1 so no op sees a spurious 0 or NaN.
+    auto partial = [&](int64_t m) {
+      simd::store_partial(out + i * out_stride, out_stride,
+                          op(simd::load_partial(in.p + i * in.stride, in.stride, m, Out(1))...), m);
+      i += m;
+    };
+    if constexpr (Flat) {
+      if (stream) {
+        // Streaming stores need addresses aligned to the batch size: a partial batch gets there.
+        constexpr int64_t kBytes = sizeof(simd::batch<Out>);
+        const int64_t head = (kBytes - int64_t(reinterpret_cast<uintptr_t>(out) % kBytes)) % kBytes / int64_t(sizeof(Out));
+        if (head > 0) partial(std::min(n, head));
+        for (; i + W <= n; i += W) simd::stream(out + i, op(simd::load(in.p + i)...));
+        simd::fence();
+      }
+      for (; i + W <= n; i += W) simd::store(out + i, op(simd::load(in.p + i)...));
+    } else {
+      for (; i + W <= n; i += W)
+        simd::store_strided(out + i * out_stride, out_stride,
+                            op(simd::load_strided(in.p + i * in.stride, in.stride)...));
+    }
+    if (i < n) partial(n - i);
+  } else if constexpr (Flat) {
+    for (int64_t i = 0; i < n; ++i) out[i] = op(in.p[i]...);  // the compiler vectorises what it can
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i * out_stride] = op(in.p[i * in.stride]...);
   }
 }
 

@@ -50,65 +50,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 
 namespace {
 
-using detail::Layout;
 using detail::kGrain;
-
-// Contiguous float/double outputs of at least this many bytes (half a typical L3 cache) are
-// written with streaming stores: they would not stay in the cache anyway.
-constexpr int64_t kStreamBytes = int64_t{16} << 20;
-
-// ---- The 1-D kernel -----------------------------------------------------------------------------------
-
-// An input stretch: first element and stride (1 contiguous, 0 broadcast, else gathered).
-template <class T>
-struct Src {
-  const T* p;
-  int64_t stride;
-};
-
-// op runs on batches when every operand is float (or every one double) and op accepts batches.
-template <class Op, class Out, class... In>
-constexpr bool kSimd = simd::Vectorizable<Out> && (std::same_as<In, Out> && ...) &&
-                       requires(const Op& op, simd::batch<In>... x) {
-                         { op(x...) } -> std::same_as<simd::batch<Out>>;
-                       };
-
-// out[i * out_stride] = op(in[i * in.stride]...) for i < n. `Flat` promises that every stride is
-// 1, which lets the loads skip the stride test and large outputs use streaming stores.
-template <bool Flat, class Op, class Out, class... In>
-void run_stretch(const Op& op, int64_t n, Out* out, int64_t out_stride, bool stream, Src<In>... in) {
-  if constexpr (kSimd<Op, Out, In...>) {
-    constexpr int64_t W = simd::width<Out>;
-    int64_t i = 0;
-    // A partial batch at [i, i + m): pad lanes hold 1 so no op sees a spurious 0 or NaN.
-    auto partial = [&](int64_t m) {
-      simd::store_partial(out + i * out_stride, out_stride,
-                          op(simd::load_partial(in.p + i * in.stride, in.stride, m, Out(1))...), m);
-      i += m;
-    };
-    if constexpr (Flat) {
-      if (stream) {
-        // Streaming stores need addresses aligned to the batch size: a partial batch gets there.
-        constexpr auto kBytes = sizeof(simd::batch<Out>);
-        const auto misalign = reinterpret_cast<uintptr_t>(out) % kBytes;
-        if (misalign % sizeof(Out) == 0) {
-          if (misalign != 0) partial(std::min<int64_t>(n, (kBytes - misalign) / sizeof(Out)));
-          for (; i + W <= n; i += W) simd::stream(out + i, op(simd::load(in.p + i)...));
-          simd::fence();
-        }
-      }
-      for (; i + W <= n; i += W) simd::store(out + i, op(simd::load(in.p + i)...));
-    } else {
-      for (; i + W <= n; i += W)
-        simd::store_strided(out + i * out_stride, out_stride, op(simd::load_strided(in.p + i * in.stride, in.stride)...));
-    }
-    if (i < n) partial(n - i);
-  } else if constexpr (Flat) {
-    for (int64_t i = 0; i < n; ++i) out[i] = op(in.p[i]...);  // the compiler vectorises what it can
-  } else {
-    for (int64_t i = 0; i < n; ++i) out[i * out_stride] = op(in.p[i * in.stride]...);
-  }
-}
+using detail::Layout;
+using detail::Src;
 
 // ---- The engine -------------------------------------------------------------------------------------------
 
@@ -125,14 +69,14 @@ void map_into(const Tensor& out, const Op& op, const Inputs&... ins) {
   Out* o = out.data<Out>();
   const std::tuple<const In*...> p{ins.template data<In>()...};
   const bool flat = l.flat();
-  const bool stream = flat && n * int64_t(sizeof(Out)) >= kStreamBytes;
+  const bool stream = flat && n * int64_t(sizeof(Out)) >= detail::kStreamBytes;
   parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) {
     [&]<size_t... K>(std::index_sequence<K...>) {
       if (flat) {
-        run_stretch<true>(op, hi - lo, o + lo, 1, stream, Src<In>{std::get<K>(p) + lo, 1}...);
+        detail::run_stretch<true>(op, hi - lo, o + lo, 1, stream, Src<In>{std::get<K>(p) + lo, 1}...);
       } else {
         detail::for_each_run(l, lo, hi, [&](const std::array<int64_t, N>& off, int64_t len) {
-          run_stretch<false>(op, len, o + off[0], l.inner_stride(0), false,
+          detail::run_stretch<false>(op, len, o + off[0], l.inner_stride(0), false,
                              Src<In>{std::get<K>(p) + off[K + 1], l.inner_stride(K + 1)}...);
         });
       }
