@@ -175,7 +175,7 @@ def save_safetensors(path, tensors, metadata=None):
     """The safetensors layout: u64 header length, JSON header (name -> dtype, shape, offsets), raw data."""
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name].detach().numpy().astype(np.float32))
+        a = tensors[name].detach().numpy().astype(np.float32, order="C")  # keeps 0-d tensors 0-d
         header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
         blobs.append(a.tobytes())
         offset += a.nbytes
