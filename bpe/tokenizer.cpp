@@ -86,17 +86,24 @@ std::optional<int32_t> Tokenizer::token_id(std::string_view bytes) const {
 
 // The merge loop on one pre-token. Positions form a linked list (a merge unlinks its right half);
 // candidate merges sit in a min-heap ordered by (rank, position), so the lowest rank is merged
-// first and, among equal ranks (the same pair), the leftmost. An entry whose pair has changed since
-// it was pushed is skipped when popped. O(n log n) for n bytes.
+// first and, among equal ranks (the same pair), the leftmost. Each candidate remembers the two ids
+// it joins; one whose neighbours have changed since it was pushed is skipped when popped.
+// O(n log n) for n bytes.
 void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
   const int n = static_cast<int>(piece.size());
   if (n == 1) {
     out.push_back(byte_ids_[static_cast<unsigned char>(piece[0])]);
     return;
   }
+  struct Candidate {
+    int32_t rank;
+    int32_t position;  // of the left token
+    int32_t left, right, merged;  // ids
+    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : position > o.position; }
+  };
   struct Scratch {
     std::vector<int32_t> ids, next, prev;
-    std::vector<std::pair<int32_t, int32_t>> heap;  // (rank, position), min first
+    std::vector<Candidate> heap;  // min first
   };
   thread_local Scratch s;
   s.ids.resize(n);
@@ -108,23 +115,24 @@ void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& out) 
     s.next[i] = i + 1;  // n = end
     s.prev[i] = i - 1;  // -1 = none
   }
-  const auto greater = [](const auto& x, const auto& y) { return x > y; };
+  const auto greater = [](const Candidate& x, const Candidate& y) { return x > y; };
   auto push = [&](int i) {  // the pair starting at position i, if it is a merge
-    if (const Merge* m = merges_.find(pair_key(s.ids[i], s.ids[s.next[i]]))) {
-      s.heap.emplace_back(m->rank, i);
+    const int32_t left = s.ids[i];
+    const int32_t right = s.ids[s.next[i]];
+    if (const Merge* m = merges_.find(pair_key(left, right))) {
+      s.heap.push_back(Candidate{m->rank, i, left, right, m->id});
       std::push_heap(s.heap.begin(), s.heap.end(), greater);
     }
   };
   for (int i = 0; i + 1 < n; ++i) push(i);
   while (!s.heap.empty()) {
     std::pop_heap(s.heap.begin(), s.heap.end(), greater);
-    const auto [rank, i] = s.heap.back();
+    const Candidate c = s.heap.back();
     s.heap.pop_back();
+    const int i = c.position;
     const int j = s.next[i];
-    if (s.ids[i] < 0 || j >= n) continue;  // merged away, or now last
-    const Merge* m = merges_.find(pair_key(s.ids[i], s.ids[j]));
-    if (m == nullptr || m->rank != rank) continue;  // the pair changed
-    s.ids[i] = m->id;
+    if (s.ids[i] != c.left || j >= n || s.ids[j] != c.right) continue;  // outdated
+    s.ids[i] = c.merged;
     s.ids[j] = -1;
     s.next[i] = s.next[j];
     if (s.next[i] < n) s.prev[s.next[i]] = i;
@@ -142,7 +150,12 @@ void Tokenizer::encode_text_segment(std::string_view segment, PieceCache& cache,
     }
     const uint64_t hash = hash_bytes(piece);
     if (const PieceCache::Span* hit = cache.map_.find(piece, hash)) {
-      out.insert(out.end(), cache.ids_.begin() + hit->offset, cache.ids_.begin() + hit->offset + hit->length);
+      if (hit->length == 1) {
+        out.push_back(static_cast<int32_t>(hit->offset_or_id));
+      } else {
+        const auto first = cache.ids_.begin() + hit->offset_or_id;
+        out.insert(out.end(), first, first + hit->length);
+      }
       return;
     }
     const size_t first = out.size();
@@ -151,10 +164,13 @@ void Tokenizer::encode_text_segment(std::string_view segment, PieceCache& cache,
       cache.map_.clear();
       cache.ids_.clear();
     }
-    cache.map_.get_or_insert(piece, hash,
-                             PieceCache::Span{static_cast<uint32_t>(cache.ids_.size()),
-                                              static_cast<uint32_t>(out.size() - first)});
-    cache.ids_.insert(cache.ids_.end(), out.begin() + first, out.end());
+    const auto length = static_cast<uint32_t>(out.size() - first);
+    if (length == 1) {
+      cache.map_.get_or_insert(piece, hash, PieceCache::Span{static_cast<uint32_t>(out[first]), 1});
+    } else {
+      cache.map_.get_or_insert(piece, hash, PieceCache::Span{static_cast<uint32_t>(cache.ids_.size()), length});
+      cache.ids_.insert(cache.ids_.end(), out.begin() + first, out.end());
+    }
   });
 }
 

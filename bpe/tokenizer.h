@@ -43,8 +43,10 @@ class PieceCache {
 
  private:
   friend class Tokenizer;
+  // The ids of a cached pre-token: ids_[offset, offset + length), or the id itself when length
+  // is 1 (most pre-tokens are one token; this saves a memory access).
   struct Span {
-    uint32_t offset;  // into ids_
+    uint32_t offset_or_id;
     uint32_t length;
   };
   StringMap<Span> map_;
