@@ -322,16 +322,11 @@ struct Less {
 
 // ---- softmax -------------------------------------------------------------------------------------------------------
 
-// Pass 3 of softmax / log_softmax: one output element from its input (or exponential).
+// Pass 3 of softmax / log_softmax: one output element from its exponential / its input.
 template <class T>
 struct ScaleBy {
   T scale;
   template <class V> V operator()(V e) const { return e * V(scale); }
-};
-template <class T>
-struct ExpScale {
-  T m, scale;
-  template <class V> V operator()(V x) const { return simd::exp(x - V(m)) * V(scale); }
 };
 template <class T>
 struct ShiftBy {
@@ -339,37 +334,34 @@ struct ShiftBy {
   template <class V> V operator()(V x) const { return (x - V(m)) - V(shift); }
 };
 
-// softmax (or log_softmax) of the contiguous row x[0..n) into y[0..n); y may be x. `stream`:
-// write y with streaming stores (a large output; see detail::kStreamBytes).
+// softmax (or log_softmax) of the contiguous row x[0..n) into y[0..n); y may be x.
 template <class T>
-void softmax_row(const T* x, T* y, int64_t n, bool log, bool stream) {
+void softmax_row(const T* x, T* y, int64_t n, bool log) {
   constexpr int64_t W = simd::width<T>;
   // Pass 1: the max.
   const T m = row_fold(x, n, MaxFn{});
   const simd::batch<T> mb(m);
-  // Pass 2: s = sum of exp(x - m), in double. softmax keeps the exponentials in y for pass 3,
-  // unless y is streamed: then pass 3 recomputes them, which costs less than fetching y's cache
-  // lines from memory before writing them. The tail is a batch padded with -inf (adds 0).
-  const bool keep = !log && !stream;
+  // Pass 2: s = sum of exp(x - m), in double; softmax keeps the exponentials in y for pass 3.
+  // (Recomputing them in pass 3 and streaming y out instead measured slower: exp costs more than
+  // the traffic it saves.) The tail is a batch padded with -inf, whose lanes add exp(-inf) = 0.
   simd::batch<double> acc(0.0);
   int64_t i = 0;
   for (; i + W <= n; i += W) {
     const simd::batch<T> e = simd::exp(simd::load(x + i) - mb);
-    if (keep) simd::store(y + i, e);
+    if (!log) simd::store(y + i, e);
     acc += simd::widen_sum(e);
   }
   if (i < n) {
     const simd::batch<T> e = simd::exp(simd::load_partial(x + i, 1, n - i, -std::numeric_limits<T>::infinity()) - mb);
-    if (keep) simd::store_partial(y + i, 1, e, n - i);
+    if (!log) simd::store_partial(y + i, 1, e, n - i);
     acc += simd::widen_sum(e);
   }
   const double s = simd::reduce_add(acc);
-  // Pass 3: scale by 1/s, or shift by m + log s. (Both softmax forms compute the same values.)
+  // Pass 3: scale by 1/s, or shift by m + log s.
   using detail::run_stretch;
   using detail::Src;
-  if (log) run_stretch<true>(ShiftBy<T>{m, static_cast<T>(std::log(s))}, n, y, 1, stream, Src<T>{x, 1});
-  else if (keep) run_stretch<true>(ScaleBy<T>{static_cast<T>(1.0 / s)}, n, y, 1, false, Src<T>{y, 1});
-  else run_stretch<true>(ExpScale<T>{m, static_cast<T>(1.0 / s)}, n, y, 1, true, Src<T>{x, 1});
+  if (log) run_stretch<true>(ShiftBy<T>{m, static_cast<T>(std::log(s))}, n, y, 1, false, Src<T>{x, 1});
+  else run_stretch<true>(ScaleBy<T>{static_cast<T>(1.0 / s)}, n, y, 1, false, Src<T>{y, 1});
 }
 
 Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
@@ -388,16 +380,15 @@ Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
     const int64_t n = xs.size(d), sx = xs.stride(d), so = os.stride(d);
     const T* p = xs.data<T>();
     T* o = os.data<T>();
-    const bool stream = xs.numel() * int64_t(sizeof(T)) >= detail::kStreamBytes;
     parallel_for(0, rows.numel(), std::max<int64_t>(1, kGrain / n), [&](int64_t lo, int64_t hi) {
       std::vector<T> buffer(sx == 1 && so == 1 ? 0 : n);
       for (int64_t j = lo; j < hi; ++j) {
         const auto off = l.offsets(j);
         if (buffer.empty()) {
-          softmax_row(p + off[0], o + off[1], n, log, stream);
+          softmax_row(p + off[0], o + off[1], n, log);
         } else {  // gather, compute in place, scatter
           for (int64_t i = 0; i < n; ++i) buffer[i] = p[off[0] + i * sx];
-          softmax_row(buffer.data(), buffer.data(), n, log, false);
+          softmax_row(buffer.data(), buffer.data(), n, log);
           for (int64_t i = 0; i < n; ++i) o[off[1] + i * so] = buffer[i];
         }
       }
