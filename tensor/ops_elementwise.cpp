@@ -26,6 +26,7 @@
 #include <array>
 #include <cmath>
 #include <concepts>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -110,7 +111,10 @@ decltype(auto) visit_numeric(DType dtype, const char* op, F&& f) {
 template <class T>
 T scalar_as(double value, const char* op, DType dtype) {
   if constexpr (!std::is_floating_point_v<T>) {
-    check(std::isfinite(value) && static_cast<double>(static_cast<T>(value)) == value,
+    // In range (max() + 1 is a power of two, exact in double) and a whole number.
+    const bool in_range = value >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+                          value < static_cast<double>(std::numeric_limits<T>::max()) + 1.0;
+    check(in_range && std::trunc(value) == value,
           "{}: the scalar {} is not representable in the tensor's dtype {}; hint: convert the tensor with "
           ".to(DType::f32) (there is no implicit type promotion)",
           op, value, dtype_name(dtype));

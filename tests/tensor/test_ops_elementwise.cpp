@@ -288,6 +288,10 @@ TEST_CASE("errors name the op, the shapes or dtypes, and a hint") {
   CHECK_THROWS_WITH_AS(mul(i, 0.5), "mul: the scalar 0.5 is not representable in the tensor's dtype int64; hint: "
                                     "convert the tensor with .to(DType::f32) (there is no implicit type promotion)",
                        Error);
+  CHECK_THROWS_WITH_AS(add(i, 1e20), doctest::Contains("add: the scalar 1e+20 is not representable"), Error);
+  CHECK_THROWS_WITH_AS(zeros({2}, DType::u8).fill_(300),
+                       doctest::Contains("fill_: the scalar 300 is not representable in the tensor's dtype uint8"), Error);
+  CHECK(add(i, -9.0).to_vector<int64_t>() == std::vector<int64_t>{-9, -9});
   const Tensor m = zeros({2}, DType::b8);
   CHECK_THROWS_WITH_AS(add(m, m), doctest::Contains("add: not defined for bool tensors"), Error);
   CHECK_THROWS_WITH_AS(lt(m, m), doctest::Contains("lt: not defined for bool tensors"), Error);
