@@ -8,9 +8,14 @@
 
 #include "tensor/tensor.h"
 
+#include <array>
 #include <cstdint>
 
 namespace strata {
+
+// The Philox-4x32-10 block function: 4 random 32-bit words from a 128-bit counter and a 64-bit
+// key (the building block of Generator; exposed for its known-answer tests).
+std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
 
 class Generator {
  public:
@@ -40,7 +45,7 @@ Tensor normal(const Shape& shape, double mean, double std, DType dtype = DType::
 // N(mean, std^2) conditioned on [a, b] (torch.nn.init.trunc_normal_ semantics: a, b absolute).
 Tensor trunc_normal(const Shape& shape, double mean, double std, double a, double b, DType dtype = DType::f32,
                     Generator* gen = nullptr);
-// Integers uniform in [low, high).
+// Integers uniform in [low, high), as int64, int32, uint16 or uint8.
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DType::i64, Generator* gen = nullptr);
 // One draw per row of `probs` (..., n) (non-negative weights, need not sum to 1): int64 (...,).
 Tensor multinomial(const Tensor& probs, Generator* gen = nullptr);
