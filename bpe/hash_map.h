@@ -1,8 +1,9 @@
 // hash_map.h: two small open-addressing hash maps for the hot loops of training and encoding.
 //
 // StringMap<V> maps byte strings to V: the counts of pre-tokens while training, and the cache of
-// pre-token -> ids while encoding. Keys are copied into one arena; a slot holds the 64-bit hash and
-// the entry index, so a probe compares bytes only when the hashes are equal. PairMap<V> maps a pair
+// pre-token -> ids while encoding. Keys are copied into one arena (up to 4 GiB); a slot is 8 bytes,
+// 32 bits of the hash and the entry index, so a probe compares bytes only when those bits agree
+// and the table stays small enough for the caches. PairMap<V> maps a pair
 // of token ids (packed in 64 bits) to V: merge ranks while encoding, pair indices while training.
 // Both use linear probing in a power-of-two table kept at most half full. std::unordered_map does
 // the same job 2-4x slower (a node allocation per entry, a pointer chase per probe).
@@ -10,6 +11,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +45,7 @@ template <class V>
 class StringMap {
  public:
   struct Entry {
-    uint64_t key_offset;  // into the key arena
+    uint32_t key_offset;  // into the key arena
     uint32_t key_length;
     V value;
   };
@@ -60,10 +63,11 @@ class StringMap {
   // The value of `key`, or nullptr.
   const V* find(std::string_view key, uint64_t hash) const {
     if (slots_.empty()) return nullptr;
+    const uint32_t tag = tag_of(hash);
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.index == 0) return nullptr;
-      if (s.hash == hash && key_equals(entries_[s.index - 1], key)) return &entries_[s.index - 1].value;
+      if (s.tag == tag && key_equals(entries_[s.index - 1], key)) return &entries_[s.index - 1].value;
     }
   }
   const V* find(std::string_view key) const { return find(key, hash_bytes(key)); }
@@ -72,15 +76,19 @@ class StringMap {
   // the next insertion.
   V& get_or_insert(std::string_view key, uint64_t hash, const V& initial) {
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    const uint32_t tag = tag_of(hash);
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (s.index == 0) {
-        entries_.push_back(Entry{keys_.size(), static_cast<uint32_t>(key.size()), initial});
+        if (keys_.size() + key.size() > std::numeric_limits<uint32_t>::max()) {
+          throw std::length_error("StringMap: more than 4 GiB of distinct keys");
+        }
+        entries_.push_back(Entry{static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(key.size()), initial});
         keys_.append(key);
-        s = Slot{hash, static_cast<uint32_t>(entries_.size())};
+        s = Slot{tag, static_cast<uint32_t>(entries_.size())};
         return entries_.back().value;
       }
-      if (s.hash == hash && key_equals(entries_[s.index - 1], key)) return entries_[s.index - 1].value;
+      if (s.tag == tag && key_equals(entries_[s.index - 1], key)) return entries_[s.index - 1].value;
     }
   }
   V& get_or_insert(std::string_view key, const V& initial) { return get_or_insert(key, hash_bytes(key), initial); }
@@ -93,10 +101,12 @@ class StringMap {
   }
 
  private:
+  // 8 bytes: the high half of the key's hash (the low half picks the slot) and the entry.
   struct Slot {
-    uint64_t hash = 0;
+    uint32_t tag = 0;
     uint32_t index = 0;  // entry index + 1; 0 = empty
   };
+  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
   bool key_equals(const Entry& e, std::string_view key) const {
     return e.key_length == key.size() && std::memcmp(keys_.data() + e.key_offset, key.data(), key.size()) == 0;
@@ -106,9 +116,10 @@ class StringMap {
     const size_t capacity = slots_.empty() ? 64 : slots_.size() * 2;
     std::vector<Slot> slots(capacity);
     mask_ = capacity - 1;
-    for (const Slot& s : slots_) {
+    for (const Slot& s : slots_) {  // the slot of an entry needs its full hash again
       if (s.index == 0) continue;
-      size_t i = s.hash & mask_;
+      const Entry& e = entries_[s.index - 1];
+      size_t i = hash_bytes(std::string_view(keys_).substr(e.key_offset, e.key_length)) & mask_;
       while (slots[i].index != 0) i = (i + 1) & mask_;
       slots[i] = s;
     }

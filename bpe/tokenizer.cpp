@@ -84,62 +84,97 @@ std::optional<int32_t> Tokenizer::token_id(std::string_view bytes) const {
   return id ? std::optional<int32_t>(*id) : std::nullopt;
 }
 
-// The merge loop on one pre-token. Positions form a linked list (a merge unlinks its right half);
-// candidate merges sit in a min-heap ordered by (rank, position), so the lowest rank is merged
-// first and, among equal ranks (the same pair), the leftmost. Each candidate remembers the two ids
-// it joins; one whose neighbours have changed since it was pushed is skipped when popped.
-// O(n log n) for n bytes.
+// The merge loop on one pre-token: repeatedly join the adjacent pair with the lowest merge rank,
+// the leftmost among equal ranks (the same pair twice, as in "a a a"). Two implementations of that
+// one rule, chosen by length and checked against each other and against applying the merge list in
+// order (test_tokenizer.cpp):
+//   * up to kShortPiece bytes (nearly every pre-token): the tokens and the rank of each adjacent
+//     pair in small arrays; each step scans for the lowest rank and shifts the tail left. O(n^2),
+//     but n is small and everything stays in registers and L1;
+//   * longer: positions in a linked list and candidate pairs in a min-heap of (rank, position), so
+//     a megabyte-long run of letters costs O(n log n). Each candidate remembers the two ids it
+//     joins; one whose neighbours have changed since it was pushed is skipped when popped.
+// Both look up each new adjacent pair once.
 void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
   const int n = static_cast<int>(piece.size());
   if (n == 1) {
     out.push_back(byte_ids_[static_cast<unsigned char>(piece[0])]);
-    return;
+  } else if (n <= kShortPiece) {
+    merge_short(piece, out);
+  } else {
+    merge_long(piece, out);
   }
+}
+
+void Tokenizer::merge_short(std::string_view piece, std::vector<int32_t>& out) const {
+  int32_t ids[kShortPiece];
+  int32_t ranks[kShortPiece];   // ranks[k]: rank of the pair (ids[k], ids[k + 1]), kNoMerge if none
+  int32_t merged[kShortPiece];  // merged[k]: the id it merges into
+  int m = static_cast<int>(piece.size());
+  const auto look_up = [&](int k) {
+    const Merge* merge = merges_.find(pair_key(ids[k], ids[k + 1]));
+    ranks[k] = merge ? merge->rank : kNoMerge;
+    merged[k] = merge ? merge->id : -1;
+  };
+  for (int i = 0; i < m; ++i) ids[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
+  for (int k = 0; k + 1 < m; ++k) look_up(k);
+  for (;;) {
+    int best = 0;
+    for (int k = 1; k + 1 < m; ++k) {
+      if (ranks[k] < ranks[best]) best = k;  // strict: the leftmost of equal ranks
+    }
+    if (m < 2 || ranks[best] == kNoMerge) break;
+    ids[best] = merged[best];
+    for (int k = best + 1; k + 1 < m; ++k) {  // drop position best + 1
+      ids[k] = ids[k + 1];
+      ranks[k] = ranks[k + 1];
+      merged[k] = merged[k + 1];
+    }
+    --m;
+    if (best > 0) look_up(best - 1);
+    if (best + 1 < m) look_up(best);
+  }
+  out.insert(out.end(), ids, ids + m);
+}
+
+void Tokenizer::merge_long(std::string_view piece, std::vector<int32_t>& out) const {
+  const int n = static_cast<int>(piece.size());
   struct Candidate {
     int32_t rank;
-    int32_t position;  // of the left token
+    int32_t position;             // of the left token
     int32_t left, right, merged;  // ids
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : position > o.position; }
   };
-  struct Scratch {
-    std::vector<int32_t> ids, next, prev;
-    std::vector<Candidate> heap;  // min first
-  };
-  thread_local Scratch s;
-  s.ids.resize(n);
-  s.next.resize(n);
-  s.prev.resize(n);
-  s.heap.clear();
+  std::vector<int32_t> ids(n), next(n), prev(n);
+  std::vector<Candidate> heap;  // min first
   for (int i = 0; i < n; ++i) {
-    s.ids[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
-    s.next[i] = i + 1;  // n = end
-    s.prev[i] = i - 1;  // -1 = none
+    ids[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
+    next[i] = i + 1;  // n = end
+    prev[i] = i - 1;  // -1 = none
   }
   const auto greater = [](const Candidate& x, const Candidate& y) { return x > y; };
-  auto push = [&](int i) {  // the pair starting at position i, if it is a merge
-    const int32_t left = s.ids[i];
-    const int32_t right = s.ids[s.next[i]];
-    if (const Merge* m = merges_.find(pair_key(left, right))) {
-      s.heap.push_back(Candidate{m->rank, i, left, right, m->id});
-      std::push_heap(s.heap.begin(), s.heap.end(), greater);
+  const auto push = [&](int i) {  // the pair starting at position i, if it is a merge
+    if (const Merge* m = merges_.find(pair_key(ids[i], ids[next[i]]))) {
+      heap.push_back(Candidate{m->rank, i, ids[i], ids[next[i]], m->id});
+      std::push_heap(heap.begin(), heap.end(), greater);
     }
   };
   for (int i = 0; i + 1 < n; ++i) push(i);
-  while (!s.heap.empty()) {
-    std::pop_heap(s.heap.begin(), s.heap.end(), greater);
-    const Candidate c = s.heap.back();
-    s.heap.pop_back();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), greater);
+    const Candidate c = heap.back();
+    heap.pop_back();
     const int i = c.position;
-    const int j = s.next[i];
-    if (s.ids[i] != c.left || j >= n || s.ids[j] != c.right) continue;  // outdated
-    s.ids[i] = c.merged;
-    s.ids[j] = -1;
-    s.next[i] = s.next[j];
-    if (s.next[i] < n) s.prev[s.next[i]] = i;
-    if (s.prev[i] >= 0) push(s.prev[i]);
-    if (s.next[i] < n) push(i);
+    const int j = next[i];
+    if (ids[i] != c.left || j >= n || ids[j] != c.right) continue;  // outdated
+    ids[i] = c.merged;
+    ids[j] = -1;
+    next[i] = next[j];
+    if (next[i] < n) prev[next[i]] = i;
+    if (prev[i] >= 0) push(prev[i]);
+    if (next[i] < n) push(i);
   }
-  for (int i = 0; i < n; i = s.next[i]) out.push_back(s.ids[i]);
+  for (int i = 0; i < n; i = next[i]) out.push_back(ids[i]);
 }
 
 void Tokenizer::encode_text_segment(std::string_view segment, PieceCache& cache, std::vector<int32_t>& out) const {

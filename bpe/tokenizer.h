@@ -27,6 +27,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -101,6 +102,10 @@ class Tokenizer {
 
  private:
   friend class StreamEncoder;
+  static constexpr int kShortPiece = 32;  // bytes; see encode_piece
+  static constexpr int32_t kNoMerge = std::numeric_limits<int32_t>::max();
+  void merge_short(std::string_view piece, std::vector<int32_t>& out) const;
+  void merge_long(std::string_view piece, std::vector<int32_t>& out) const;
   void build();
   void encode_text_segment(std::string_view segment, PieceCache& cache, std::vector<int32_t>& out) const;
 

@@ -127,6 +127,56 @@ TEST_CASE("encode_piece: long pre-tokens (runs of one letter) merge leftmost fir
   CHECK(tokenizer.encode(std::string(17, 'a')) == std::vector<int32_t>{24794, 24794, 24794, 24794, 64});
 }
 
+namespace {
+
+// CS336's definition of encoding one pre-token: apply each merge, in the order learned, to every
+// occurrence of its pair, left to right.
+std::vector<std::string> merges_in_order(std::string_view piece, const BpeModel& model) {
+  std::vector<std::string> tokens;
+  for (char c : piece) tokens.emplace_back(1, c);
+  for (const auto& [a, b] : model.merges) {
+    std::vector<std::string> merged;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (i + 1 < tokens.size() && tokens[i] == a && tokens[i + 1] == b) {
+        merged.push_back(a + b);
+        ++i;
+      } else {
+        merged.push_back(tokens[i]);
+      }
+    }
+    tokens = std::move(merged);
+  }
+  return tokens;
+}
+
+std::vector<std::string> piece_tokens(const Tokenizer& tokenizer, std::string_view piece) {
+  std::vector<int32_t> ids;
+  tokenizer.encode_piece(piece, ids);
+  std::vector<std::string> tokens;
+  for (int32_t id : ids) tokens.push_back(tokenizer.token_bytes(id));
+  return tokens;
+}
+
+}  // namespace
+
+// encode_piece has a short-piece path (up to 32 bytes) and a long-piece path; lengths on both
+// sides of the switch, and far beyond it, must give the merges-in-order result.
+TEST_CASE("encode_piece equals applying the merges in order, for short and long pre-tokens") {
+  std::mt19937 rng(31);
+  const char* syllables[] = {"the", "a", "e", "he", "t", "an", "d", "o", "ing", "s", " ", "ll", "e", "aa"};
+  for (const Tokenizer* tokenizer : {&small(), &gpt2({})}) {
+    const int trials = tokenizer == &small() ? 300 : 40;
+    for (int i = 0; i < trials; ++i) {
+      std::string piece;
+      const size_t length = std::vector<size_t>{2, 5, 31, 32, 33, 34, 64, 200}[i % 8];
+      while (piece.size() < length) piece += syllables[rng() % std::size(syllables)];
+      piece.resize(length);
+      INFO("piece '", piece, "'");
+      REQUIRE(piece_tokens(*tokenizer, piece) == merges_in_order(piece, tokenizer->model()));
+    }
+  }
+}
+
 TEST_CASE("encode_file on 1..4 threads and encode_iterable equal encode of the whole text") {
   std::string text;
   for (const char* name : {"tinystories_sample.txt", "german.txt", "address.txt", "corpus.en"}) text += read_file(fixture(name));
