@@ -1,7 +1,9 @@
 // format.h: printing tensors with fmt, in PyTorch's style:
-//   tensor([[ 1.0000,  2.0000],
-//           [ 3.0000,  4.0000]], shape=[2, 2], dtype=float32)
-// Large tensors are elided with "..." (first and last 3 entries per dimension), like torch.
+//   tensor([[ 1.5000, -2.0000],
+//           [ 3.0000,  4.2500]], shape=[2, 2], dtype=float32)
+// Whole numbers print as "1." and widely spread values in scientific notation, as torch does
+// (rules in format.cpp). Large tensors are elided with "..." (first and last 3 entries per
+// dimension), like torch.
 #pragma once
 
 #include "tensor/tensor.h"
