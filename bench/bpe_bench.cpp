@@ -92,8 +92,8 @@ void report(const Settings& settings, const std::string& name, double ours_ms, c
     fmt::print("{}\n", line.dump());
   } else {
     fmt::print("{:<28} ours {:9.1f} ms   {:<22} {:>9} ms   x{:<7} {}\n", name, ours_ms, peer,
-               peer_ms ? fmt::format("{:.1f}", *peer_ms) : "-", peer_ms ? fmt::format("{:.1f}", *peer_ms / ours_ms) : "-",
-               unit_note);
+               peer_ms ? fmt::format("{:.1f}", *peer_ms) : "-",
+               peer_ms ? fmt::format("{:.1f}", *peer_ms / ours_ms) : "-", unit_note);
   }
   std::fflush(stdout);
 }
@@ -111,15 +111,17 @@ void bench_training(const Settings& settings, const std::string& name, const std
   options.threads = 2;
   std::vector<double> ours;
   BpeModel model;
-  for (int r = 0; r < settings.runs; ++r) ours.push_back(time_ms([&] { model = strata::bpe::train_bpe(path, options); }));
+  for (int r = 0; r < settings.runs; ++r)
+    ours.push_back(time_ms([&] { model = strata::bpe::train_bpe(path, options); }));
   const double bytes = static_cast<double>(fs::file_size(path));
 
   std::vector<double> peer;
   const std::string merges_path = settings.work + "/" + name + ".python_merges.txt";
   for (int r = 0; settings.peers && r < settings.peer_runs; ++r) {
-    const auto out = run(fmt::format("/usr/bin/python3 {} --input {} --vocab-size 10000 --special-token '<|endoftext|>' "
-                                     "--processes 2 --merges-out {}",
-                                     quote(kBenchDir + "/bpe_reference_train.py"), quote(path), quote(merges_path)));
+    const auto out =
+        run(fmt::format("/usr/bin/python3 {} --input {} --vocab-size 10000 --special-token '<|endoftext|>' "
+                        "--processes 2 --merges-out {}",
+                        quote(kBenchDir + "/bpe_reference_train.py"), quote(path), quote(merges_path)));
     if (!out) break;
     peer.push_back(nlohmann::json::parse(*out)["ms"].get<double>());
   }
@@ -150,12 +152,14 @@ void bench_encoding(const Settings& settings, const Tokenizer& tokenizer, const 
   std::optional<double> peer_ms;
   if (!settings.peers) {
   } else if (fs::exists(kBenchDir + "/node_modules/tiktoken")) {
-    const auto out = run(fmt::format("node {} {} {}", quote(kBenchDir + "/bpe_tiktoken.cjs"), quote(path), settings.peer_runs));
+    const auto out =
+        run(fmt::format("node {} {} {}", quote(kBenchDir + "/bpe_tiktoken.cjs"), quote(path), settings.peer_runs));
     if (out) {
       const auto peer = nlohmann::json::parse(*out);
       peer_ms = peer["ms"].get<double>();
       const bool same = peer["tokens"].get<size_t>() == ids.size() && peer["checksum"].get<uint32_t>() == fnv1a(ids);
-      fmt::print(stderr, "check {}: {} ids, {} tiktoken's\n", name, ids.size(), same ? "identical to" : "DIFFERENT FROM");
+      fmt::print(stderr, "check {}: {} ids, {} tiktoken's\n", name, ids.size(),
+                 same ? "identical to" : "DIFFERENT FROM");
     }
   } else {
     fmt::print(stderr, "{}: no {}/node_modules/tiktoken; run bench/bpe_bench.sh to install it\n", name, kBenchDir);
@@ -181,14 +185,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (arg == "--json") settings.json = true;
-    else if (arg == "--runs") settings.runs = std::max(1, std::stoi(value()));
-    else if (arg == "--peer-runs") settings.peer_runs = std::max(1, std::stoi(value()));
-    else if (arg == "--no-peers") settings.peers = false;
-    else if (arg == "--tinystories") settings.tinystories = value();
-    else if (arg == "--fortunes") settings.fortunes = value();
+    if (arg == "--json")
+      settings.json = true;
+    else if (arg == "--runs")
+      settings.runs = std::max(1, std::stoi(value()));
+    else if (arg == "--peer-runs")
+      settings.peer_runs = std::max(1, std::stoi(value()));
+    else if (arg == "--no-peers")
+      settings.peers = false;
+    else if (arg == "--tinystories")
+      settings.tinystories = value();
+    else if (arg == "--fortunes")
+      settings.fortunes = value();
     else {
-      fmt::print(stderr, "usage: bpe_bench [--json] [--runs N] [--peer-runs N] [--no-peers] [--tinystories FILE] [--fortunes DIR]\n");
+      fmt::print(
+          stderr,
+          "usage: bpe_bench [--json] [--runs N] [--peer-runs N] [--no-peers] [--tinystories FILE] [--fortunes DIR]\n");
       return 2;
     }
   }
@@ -212,7 +224,8 @@ int main(int argc, char** argv) {
   bench_training(settings, "train_tinystories_10k", settings.tinystories);
   bench_training(settings, "train_tinystories_x8_10k", x8);
   const std::string fixtures = kSourceDir + "/tests/fixtures/bpe";
-  const Tokenizer gpt2 = Tokenizer::from_files(fixtures + "/gpt2_vocab.json", fixtures + "/gpt2_merges.txt", {"<|endoftext|>"});
+  const Tokenizer gpt2 =
+      Tokenizer::from_files(fixtures + "/gpt2_vocab.json", fixtures + "/gpt2_merges.txt", {"<|endoftext|>"});
   bench_encoding(settings, gpt2, "encode_tinystories_gpt2", settings.tinystories);
   bench_encoding(settings, gpt2, "encode_fortunes_gpt2", fortunes);
   return 0;

@@ -134,8 +134,8 @@ BpeModel load_gpt2_files(const std::string& vocab_path, const std::string& merge
     const size_t space = line.find(' ');
     check(space != std::string_view::npos && line.find(' ', space + 1) == std::string_view::npos && space > 0 &&
               space + 1 < line.size(),
-          "load merges: '{}' line {}: expected two tokens separated by one space, found '{}'", merges_path,
-          line_number, line);
+          "load merges: '{}' line {}: expected two tokens separated by one space, found '{}'", merges_path, line_number,
+          line);
     std::optional<std::string> left = gpt2_decode_token(line.substr(0, space));
     std::optional<std::string> right = gpt2_decode_token(line.substr(space + 1));
     check(left && right,
@@ -159,7 +159,8 @@ void save_gpt2_files(const BpeModel& model, const std::string& vocab_path, const
   }
   vocab += "}\n";
   std::string merges = "#version: 0.2\n";
-  for (const auto& [left, right] : model.merges) merges += gpt2_encode_token(left) + " " + gpt2_encode_token(right) + "\n";
+  for (const auto& [left, right] : model.merges)
+    merges += gpt2_encode_token(left) + " " + gpt2_encode_token(right) + "\n";
   write_file_atomically(vocab_path, vocab, "save vocab");
   write_file_atomically(merges_path, merges, "save merges");
 }

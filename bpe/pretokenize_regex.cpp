@@ -8,6 +8,7 @@
 
 namespace strata::bpe {
 
+// clang-format off
 #define STRATA_WS "\\t\\n\\v\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
 #define STRATA_L "[:L*:]"
 #define STRATA_N "[:Nd:][:Nl:][:No:]"
@@ -19,6 +20,7 @@ const char* const kGpt2PatternBoost =
     "| ?[^" STRATA_WS STRATA_L STRATA_N "]+"
     "|[" STRATA_WS "]+(?![^" STRATA_WS "])"
     "|[" STRATA_WS "]+";
+// clang-format on
 
 #undef STRATA_WS
 #undef STRATA_L

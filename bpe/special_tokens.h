@@ -17,8 +17,8 @@ namespace strata::bpe {
 class SpecialTokens {
  public:
   struct Match {
-    size_t pos;   // byte offset, or npos
-    int index;    // into tokens(), or -1
+    size_t pos;  // byte offset, or npos
+    int index;   // into tokens(), or -1
     size_t length;
   };
   static constexpr size_t npos = std::string_view::npos;
@@ -51,10 +51,10 @@ class SpecialTokens {
 
  private:
   std::vector<std::string> tokens_;
-  std::vector<int> by_length_;           // indices into tokens_, longest first
+  std::vector<int> by_length_;  // indices into tokens_, longest first
   std::array<bool, 256> is_first_byte_{};
-  int first_bytes_ = 0;                  // how many distinct first bytes
-  unsigned char only_first_byte_ = 0;    // the first byte when there is just one (memchr)
+  int first_bytes_ = 0;                // how many distinct first bytes
+  unsigned char only_first_byte_ = 0;  // the first byte when there is just one (memchr)
   size_t max_length_ = 0;
 };
 

@@ -39,8 +39,8 @@ void Tokenizer::build() {
         "Tokenizer: {} tokens do not fit 32-bit ids", vocab.size());
   for (size_t id = 0; id < vocab.size(); ++id) {
     int32_t& slot = ids_by_bytes_.get_or_insert(vocab[id], -1);
-    check(slot < 0, "Tokenizer: ids {} and {} are the same token '{}'; hint: each byte string may appear once",
-          slot, id, gpt2_encode_token(vocab[id]));
+    check(slot < 0, "Tokenizer: ids {} and {} are the same token '{}'; hint: each byte string may appear once", slot,
+          id, gpt2_encode_token(vocab[id]));
     slot = static_cast<int32_t>(id);
   }
   for (int b = 0; b < 256; ++b) {
@@ -67,7 +67,9 @@ void Tokenizer::build() {
     const int32_t* c = ids_by_bytes_.find(left + right);
     check(a && b && c, "Tokenizer: merge {} ('{}' '{}'): token '{}' is not in the vocabulary", rank,
           gpt2_encode_token(left), gpt2_encode_token(right),
-          gpt2_encode_token(!a ? left : !b ? right : left + right));
+          gpt2_encode_token(!a   ? left
+                            : !b ? right
+                                 : left + right));
     // A repeated merge can never apply again: the first (lowest rank) one is kept.
     merges_.get_or_insert(pair_key(*a, *b), Merge{static_cast<int32_t>(rank), *c});
   }
@@ -262,7 +264,8 @@ void Tokenizer::encode_file(const std::string& path, const IdSink& sink, const F
 
 std::vector<int32_t> Tokenizer::encode_file(const std::string& path, const FileOptions& options) const {
   std::vector<int32_t> all;
-  encode_file(path, [&](std::span<const int32_t> ids) { all.insert(all.end(), ids.begin(), ids.end()); }, options);
+  encode_file(
+      path, [&](std::span<const int32_t> ids) { all.insert(all.end(), ids.begin(), ids.end()); }, options);
   return all;
 }
 

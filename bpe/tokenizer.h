@@ -88,9 +88,9 @@ class Tokenizer {
   std::string decode_bytes(std::span<const int32_t> ids) const;
 
   struct FileOptions {
-    int threads = 0;                 // 0: all cores
-    size_t block_bytes = 4u << 20;   // text per thread per round
-    Progress progress;               // (bytes read, file size)
+    int threads = 0;                // 0: all cores
+    size_t block_bytes = 4u << 20;  // text per thread per round
+    Progress progress;              // (bytes read, file size)
   };
   // Encodes a file in blocks, each shared among threads; ids arrive at `sink` in order.
   void encode_file(const std::string& path, const IdSink& sink, const FileOptions& options) const;
@@ -109,7 +109,7 @@ class Tokenizer {
   void build();
   void encode_text_segment(std::string_view segment, PieceCache& cache, std::vector<int32_t>& out) const;
 
-  BpeModel model_;                    // as given, special tokens appended to its vocab
+  BpeModel model_;  // as given, special tokens appended to its vocab
   SpecialTokens specials_;
   std::vector<int32_t> special_ids_;  // by index in specials_
   std::array<int32_t, 256> byte_ids_{};

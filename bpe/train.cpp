@@ -30,8 +30,7 @@ void count_into(PretokenCounts& counts, std::string_view text, const SpecialToke
 
 // Counts `block` split among the per-thread tables.
 void count_block(std::vector<PretokenCounts>& tables, std::string_view block, const SpecialTokens& specials) {
-  const std::vector<std::string_view> parts =
-      split_at_safe_cuts(block, static_cast<int>(tables.size()), specials);
+  const std::vector<std::string_view> parts = split_at_safe_cuts(block, static_cast<int>(tables.size()), specials);
   const int n = static_cast<int>(parts.size());
 #pragma omp parallel for num_threads(n) schedule(static, 1)
   for (int k = 0; k < n; ++k) count_into(tables[k], parts[k], specials);
@@ -132,9 +131,9 @@ class Merger {
   struct Pair {
     int32_t left;
     int32_t right;
-    int64_t count = 0;             // occurrences, weighted by word counts
-    std::vector<uint32_t> words;   // words that contained it when it was counted (may be stale)
-    uint32_t touched_at = 0;       // step of the last count change
+    int64_t count = 0;            // occurrences, weighted by word counts
+    std::vector<uint32_t> words;  // words that contained it when it was counted (may be stale)
+    uint32_t touched_at = 0;      // step of the last count change
   };
   // A heap entry is valid while its count equals the pair's count (lazy deletion: every change
   // pushes a new entry, outdated ones are dropped when they reach the top).
@@ -231,7 +230,7 @@ class Merger {
   PairMap<uint32_t> index_;             // pair -> index into pairs_
   std::vector<Pair> pairs_;
   std::vector<HeapEntry> heap_;
-  std::vector<uint32_t> touched_;       // pairs whose count changed in this step
+  std::vector<uint32_t> touched_;  // pairs whose count changed in this step
   uint32_t step_ = 0;
 };
 

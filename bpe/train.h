@@ -38,12 +38,12 @@ struct TrainStats {
 struct TrainOptions {
   int vocab_size = 0;
   std::vector<std::string> special_tokens;
-  int threads = 0;                  // 0: all cores
-  size_t block_bytes = 16u << 20;   // text read per thread at a time
+  int threads = 0;                 // 0: all cores
+  size_t block_bytes = 16u << 20;  // text read per thread at a time
   // Called with ("count", bytes read, file size) while counting and ("merge", merges, target)
   // while merging.
   std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress;
-  TrainStats* stats = nullptr;      // filled in when given
+  TrainStats* stats = nullptr;  // filled in when given
 };
 
 // Distinct pre-tokens and how often each occurs.

@@ -37,8 +37,8 @@ CharClass icu_class(char32_t cp) {
 }
 
 struct ClassTable {
-  std::vector<uint16_t> block_of;   // (kCodePoints / kBlockSize)
-  std::vector<CharClass> classes;   // (distinct blocks * kBlockSize)
+  std::vector<uint16_t> block_of;  // (kCodePoints / kBlockSize)
+  std::vector<CharClass> classes;  // (distinct blocks * kBlockSize)
 
   ClassTable() {
     std::map<std::vector<CharClass>, uint16_t> seen;

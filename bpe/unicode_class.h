@@ -43,8 +43,6 @@ CharClass unicode_class(char32_t cp);
 }  // namespace detail
 
 // The class of code point `cp`; values above U+10FFFF (e.g. kInvalidSequence) are `other`.
-inline CharClass char_class(char32_t cp) {
-  return cp < 128 ? detail::kAsciiClass[cp] : detail::unicode_class(cp);
-}
+inline CharClass char_class(char32_t cp) { return cp < 128 ? detail::kAsciiClass[cp] : detail::unicode_class(cp); }
 
 }  // namespace strata::bpe

@@ -32,8 +32,8 @@ inline int decode_utf8(const unsigned char* p, const unsigned char* end, char32_
     cp = lead;
     return 1;
   }
-  int continuation;        // bytes after the lead
-  unsigned lo = 0x80;      // allowed range of the second byte
+  int continuation;    // bytes after the lead
+  unsigned lo = 0x80;  // allowed range of the second byte
   unsigned hi = 0xBF;
   char32_t value;
   if (lead >= 0xC2 && lead <= 0xDF) {
@@ -42,15 +42,15 @@ inline int decode_utf8(const unsigned char* p, const unsigned char* end, char32_
   } else if (lead >= 0xE0 && lead <= 0xEF) {
     continuation = 2;
     value = lead & 0x0F;
-    if (lead == 0xE0) lo = 0xA0;       // no overlong 3-byte forms
-    if (lead == 0xED) hi = 0x9F;       // no surrogates
+    if (lead == 0xE0) lo = 0xA0;  // no overlong 3-byte forms
+    if (lead == 0xED) hi = 0x9F;  // no surrogates
   } else if (lead >= 0xF0 && lead <= 0xF4) {
     continuation = 3;
     value = lead & 0x07;
-    if (lead == 0xF0) lo = 0x90;       // no overlong 4-byte forms
-    if (lead == 0xF4) hi = 0x8F;       // nothing above U+10FFFF
+    if (lead == 0xF0) lo = 0x90;  // no overlong 4-byte forms
+    if (lead == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
   } else {
-    cp = kInvalidSequence;             // 80..C1 or F5..FF cannot start a sequence
+    cp = kInvalidSequence;  // 80..C1 or F5..FF cannot start a sequence
     return 1;
   }
   int length = 1;

@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   for (int32_t id : ids) fmt::print(" [{}]", show(tokenizer.token_bytes(id)));
   const std::string back = tokenizer.decode(ids);
   fmt::print("\n  decode -> {:?} (round trip {})\n", back, back == text ? "exact" : "BROKEN");
-  fmt::print("  common words are one token; rarer ones (\"dragon\", French) take several, and characters\n"
-             "  outside the training text fall back to their bytes (é is <c3><a9>, ☕ three bytes)\n");
+  fmt::print(
+      "  common words are one token; rarer ones (\"dragon\", French) take several, and characters\n"
+      "  outside the training text fall back to their bytes (é is <c3><a9>, ☕ three bytes)\n");
   return back == text ? 0 : 1;
 }

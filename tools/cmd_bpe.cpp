@@ -63,14 +63,16 @@ uint64_t file_size(const std::string& path) {
   return error ? 0 : static_cast<uint64_t>(size);
 }
 
-double rate_mb_per_s(uint64_t bytes, double seconds) { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0; }
+double rate_mb_per_s(uint64_t bytes, double seconds) {
+  return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0;
+}
 
 // DIR/vocab.json + DIR/merges.txt, with the vocabulary's added tokens and `extra` as special tokens.
 bpe::Tokenizer load_tokenizer_dir(const std::string& dir, const std::vector<std::string>& extra) {
   const std::string vocab = dir + "/vocab.json";
   const std::string merges = dir + "/merges.txt";
   check(std::filesystem::is_directory(dir),
-             "tokenizer directory '{}' does not exist; hint: it is the --out DIR of `strata bpe-train`", dir);
+        "tokenizer directory '{}' does not exist; hint: it is the --out DIR of `strata bpe-train`", dir);
   bpe::BpeModel model = bpe::load_gpt2_files(vocab, merges, extra);
   std::vector<std::string> specials = bpe::added_tokens(model);
   for (const std::string& token : extra) {
@@ -110,12 +112,12 @@ void run_bpe_train(const TrainArgs& args) {
   bpe::save_gpt2_files(model, args.out + "/vocab.json", args.out + "/merges.txt");
   const double seconds = seconds_since(start);
   const uint64_t bytes = file_size(args.input);
-  fmt::print("bpe-train: {} tokens ({} merges) from {} in {:.2f} s ({:.1f} MB/s, {} threads), {:.2f} bytes/token on "
-             "the training text -> {}/vocab.json, {}/merges.txt\n",
-             model.vocab.size(), model.merges.size(), human_bytes(bytes), seconds, rate_mb_per_s(bytes, seconds),
-             bpe::resolve_threads(args.threads),
-             stats.tokens ? static_cast<double>(stats.bytes) / static_cast<double>(stats.tokens) : 0.0, args.out,
-             args.out);
+  fmt::print(
+      "bpe-train: {} tokens ({} merges) from {} in {:.2f} s ({:.1f} MB/s, {} threads), {:.2f} bytes/token on "
+      "the training text -> {}/vocab.json, {}/merges.txt\n",
+      model.vocab.size(), model.merges.size(), human_bytes(bytes), seconds, rate_mb_per_s(bytes, seconds),
+      bpe::resolve_threads(args.threads),
+      stats.tokens ? static_cast<double>(stats.bytes) / static_cast<double>(stats.tokens) : 0.0, args.out, args.out);
 }
 
 void run_tokenize(const TokenizeArgs& args) {
@@ -145,25 +147,31 @@ void run_tokenize(const TokenizeArgs& args) {
 // The ids of a 1-D .npy of uint16, int32 or int64, each checked to be below `vocab_size`.
 std::vector<int32_t> load_ids(const std::string& path, size_t vocab_size) {
   const Tensor tensor = load_npy(path);
-  check(tensor.dim() == 1, "'{}' holds an array of shape {}; expected a 1-D array of token ids", path,
-             tensor.shape());
+  check(tensor.dim() == 1, "'{}' holds an array of shape {}; expected a 1-D array of token ids", path, tensor.shape());
   const Tensor ids = tensor.contiguous();
   std::vector<int32_t> out(static_cast<size_t>(ids.numel()));
   const auto copy = [&](const auto* data) {
     for (size_t k = 0; k < out.size(); ++k) {
       const int64_t id = static_cast<int64_t>(data[k]);
       check(id >= 0 && static_cast<uint64_t>(id) < vocab_size,
-                 "'{}': id {} at position {} is outside the vocabulary of {} tokens (0..{}); hint: decode with the "
-                 "tokenizer that made the ids",
-                 path, id, k, vocab_size, vocab_size - 1);
+            "'{}': id {} at position {} is outside the vocabulary of {} tokens (0..{}); hint: decode with the "
+            "tokenizer that made the ids",
+            path, id, k, vocab_size, vocab_size - 1);
       out[k] = static_cast<int32_t>(id);
     }
   };
   switch (ids.dtype()) {
-    case DType::u16: copy(ids.data<uint16_t>()); break;
-    case DType::i32: copy(ids.data<int32_t>()); break;
-    case DType::i64: copy(ids.data<int64_t>()); break;
-    default: fail("'{}' holds {} values; expected token ids as uint16, int32 or int64", path, ids.dtype());
+    case DType::u16:
+      copy(ids.data<uint16_t>());
+      break;
+    case DType::i32:
+      copy(ids.data<int32_t>());
+      break;
+    case DType::i64:
+      copy(ids.data<int64_t>());
+      break;
+    default:
+      fail("'{}' holds {} values; expected token ids as uint16, int32 or int64", path, ids.dtype());
   }
   return out;
 }
@@ -174,7 +182,7 @@ void run_detokenize(const DetokenizeArgs& args) {
   const std::vector<int32_t> ids = load_ids(args.input, tokenizer.vocab_size());
   const std::string text = tokenizer.decode(ids);
   check(std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0,
-             "cannot write the text to stdout");
+        "cannot write the text to stdout");
   const double seconds = seconds_since(start);
   fmt::print(stderr, "detokenize: {} tokens -> {} in {:.2f} s ({:.1f} MB/s), {:.2f} bytes/token\n", ids.size(),
              human_bytes(text.size()), seconds, rate_mb_per_s(text.size(), seconds),
@@ -185,7 +193,8 @@ void run_detokenize(const DetokenizeArgs& args) {
 
 void add_bpe_commands(CLI::App& app) {
   auto train = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("bpe-train", "Learn byte-level BPE merges; write DIR/vocab.json and DIR/merges.txt");
+  CLI::App* cmd =
+      app.add_subcommand("bpe-train", "Learn byte-level BPE merges; write DIR/vocab.json and DIR/merges.txt");
   cmd->add_option("--input", train->input, "training text (UTF-8; invalid bytes read as U+FFFD)")->required();
   cmd->add_option("--vocab-size", train->vocab_size, "tokens in the vocabulary: 256 bytes + special tokens + merges")
       ->required();

@@ -43,8 +43,8 @@ void ProgressBar::update(uint64_t done, uint64_t total) {
   const int filled = static_cast<int>(fraction * kWidth);
   const double elapsed = seconds_since(start_);
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-  const std::string speed = unit_ == Unit::bytes ? fmt::format("{:7.1f} MB/s", rate / 1e6)
-                                                 : fmt::format("{}/{}", done, total);
+  const std::string speed =
+      unit_ == Unit::bytes ? fmt::format("{:7.1f} MB/s", rate / 1e6) : fmt::format("{}/{}", done, total);
   const std::string eta =
       rate > 0 && done < total ? "ETA " + duration(static_cast<double>(total - done) / rate) : std::string();
   std::fprintf(stderr, "\r%-6s [%s%s] %3d%%  %s  %-10s", label_.c_str(), std::string(filled, '#').c_str(),

@@ -42,7 +42,8 @@ inline std::string to_hex(std::string_view bytes) {
 
 inline std::string from_hex(std::string_view hex) {
   std::string bytes;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
   return bytes;
 }
 
@@ -67,7 +68,8 @@ inline std::string random_text(std::mt19937& rng, int max_length) {
       {"\u0301", "\u0308", "\u094d", "\u20dd"},
       {"中", "文", "日本語", "한국어", "ひらがな", "カタカナ"},
       {"٣", "٤", "३", "४", "０", "１", "Ⅻ", "ↂ", "〇", "²", "¼", "①", "⑳"},
-      {"🙃", "😀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "\U0010FFFD", "\U000E0001", "\ufffd", "\u2019", "\u201c", "€"},
+      {"🙃", "😀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "\U0010FFFD", "\U000E0001", "\ufffd", "\u2019", "\u201c",
+       "€"},
   };
   std::uniform_int_distribution<int> length_of(0, max_length);
   std::uniform_int_distribution<size_t> pool_of(0, pools.size() - 1);

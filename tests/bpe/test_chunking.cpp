@@ -35,8 +35,16 @@ std::vector<std::string> pieces_of_parts(const SpecialTokens& specials, const st
 
 // Random text with special tokens (and pieces of them) mixed in.
 std::string random_text_with_specials(std::mt19937& rng) {
-  static const char* extras[] = {"<|endoftext|>", "<|endoftext|><|endoftext|>", "<|endoftext|", "<|pad|>",
-                                 " <|pad|>", "\n<|endoftext|>\n", "xyz", "xy", "<", "|"};
+  static const char* extras[] = {"<|endoftext|>",
+                                 "<|endoftext|><|endoftext|>",
+                                 "<|endoftext|",
+                                 "<|pad|>",
+                                 " <|pad|>",
+                                 "\n<|endoftext|>\n",
+                                 "xyz",
+                                 "xy",
+                                 "<",
+                                 "|"};
   std::string text;
   const int n = 1 + static_cast<int>(rng() % 12);
   for (int i = 0; i < n; ++i) {
@@ -77,7 +85,7 @@ TEST_CASE("last_safe_cut: finds none inside whitespace runs or too close to the 
   const SpecialTokens none;
   CHECK(last_safe_cut("abc", none) == 0);
   CHECK(last_safe_cut("ab c", none) == 2);
-  CHECK(last_safe_cut("ab  \n\n", none) == 2);       // never inside the run
+  CHECK(last_safe_cut("ab  \n\n", none) == 2);         // never inside the run
   CHECK(last_safe_cut("\u4e2d\u3000x y", none) == 7);  // U+3000 is not an ASCII cut point
   const SpecialTokens eot({"<|endoftext|>"});
   // A match is a cut only when 13 bytes (the longest token) fit after its start.

@@ -21,10 +21,10 @@ TEST_CASE("gpt2 byte map: printable bytes stand for themselves, the others count
   CHECK(map[0xA1] == U'¡');
   CHECK(map[0xFF] == U'ÿ');
   CHECK(map[0x00] == U'\u0100');
-  CHECK(map['\n'] == U'Ċ');    // U+010A
-  CHECK(map[' '] == U'Ġ');     // U+0120
-  CHECK(map[0x7F] == U'ġ');    // U+0121: the 34th unprintable byte
-  CHECK(map[0xAD] == U'Ń');    // U+0143: the last one
+  CHECK(map['\n'] == U'Ċ');  // U+010A
+  CHECK(map[' '] == U'Ġ');   // U+0120
+  CHECK(map[0x7F] == U'ġ');  // U+0121: the 34th unprintable byte
+  CHECK(map[0xAD] == U'Ń');  // U+0143: the last one
   for (int b = 0; b < 256; ++b) {
     const std::string byte(1, static_cast<char>(b));
     REQUIRE(gpt2_decode_token(gpt2_encode_token(byte)) == byte);
@@ -75,7 +75,8 @@ TEST_CASE("save_gpt2_files then load_gpt2_files gives the model back") {
   TrainOptions options;
   options.vocab_size = 400;
   options.special_tokens = {"<|endoftext|>", "<|end of text|>", "\n\n"};
-  const std::string text = read_file(fixture("tinystories_sample.txt")) + "\xc3\xa9\xe2\x82\xac\n" + read_file(fixture("german.txt"));
+  const std::string text =
+      read_file(fixture("tinystories_sample.txt")) + "\xc3\xa9\xe2\x82\xac\n" + read_file(fixture("german.txt"));
   const BpeModel model = train_bpe_on_text(text, options);
   const std::string vocab_path = temp_path("vocab.json");
   const std::string merges_path = temp_path("merges.txt");
@@ -99,32 +100,39 @@ TEST_CASE("load_gpt2_files: bad files give errors that name the file and the ent
   const std::string vocab = temp_path("vocab.json");
   const std::string merges = temp_path("merges.txt");
   std::string byte_entries;
-  for (int b = 0; b < 256; ++b) byte_entries += (b ? ", " : "") + nlohmann::json(gpt2_encode_token(std::string(1, char(b)))).dump() + ": " + std::to_string(b);
+  for (int b = 0; b < 256; ++b)
+    byte_entries +=
+        (b ? ", " : "") + nlohmann::json(gpt2_encode_token(std::string(1, char(b)))).dump() + ": " + std::to_string(b);
   write_file(merges, "#version: 0.2\n");
 
   write_file(vocab, "{\"a\": 0,");
-  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges), doctest::Contains(("load vocab: '" + vocab + "' is not valid JSON").c_str()),
-                       BpeError);
+  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
+                       doctest::Contains(("load vocab: '" + vocab + "' is not valid JSON").c_str()), BpeError);
   write_file(vocab, "[1, 2]");
-  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
-                       ("load vocab: '" + vocab + "' must hold a JSON object {\"token\": id, ...}, found a array").c_str(), BpeError);
+  CHECK_THROWS_WITH_AS(
+      load_gpt2_files(vocab, merges),
+      ("load vocab: '" + vocab + "' must hold a JSON object {\"token\": id, ...}, found a array").c_str(), BpeError);
   write_file(vocab, "{\"a\": 0, \"b\": 5}");
-  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
-                       ("load vocab: '" + vocab + "': id 5 of 'b' is outside 0..1; hint: ids must be 0..n-1 for n entries").c_str(),
-                       BpeError);
+  CHECK_THROWS_WITH_AS(
+      load_gpt2_files(vocab, merges),
+      ("load vocab: '" + vocab + "': id 5 of 'b' is outside 0..1; hint: ids must be 0..n-1 for n entries").c_str(),
+      BpeError);
   write_file(vocab, "{\"a\": 0, \"b\": 0}");
-  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges), ("load vocab: '" + vocab + "': id 0 is given to two tokens").c_str(), BpeError);
+  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
+                       ("load vocab: '" + vocab + "': id 0 is given to two tokens").c_str(), BpeError);
   write_file(vocab, "{\"a\": \"zero\"}");
   CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
                        ("load vocab: '" + vocab + "': the id of 'a' is not an integer: \"zero\"").c_str(), BpeError);
 
   write_file(vocab, "{" + byte_entries + "}");
   write_file(merges, "#version: 0.2\na b\nab\n");
-  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
-                       ("load merges: '" + merges + "' line 3: expected two tokens separated by one space, found 'ab'").c_str(),
-                       BpeError);
+  CHECK_THROWS_WITH_AS(
+      load_gpt2_files(vocab, merges),
+      ("load merges: '" + merges + "' line 3: expected two tokens separated by one space, found 'ab'").c_str(),
+      BpeError);
   write_file(merges, "a \xe4\xb8\xad\n");
-  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges), doctest::Contains("line 1: 'a \xe4\xb8\xad' has a character outside GPT-2's byte map"),
+  CHECK_THROWS_WITH_AS(load_gpt2_files(vocab, merges),
+                       doctest::Contains("line 1: 'a \xe4\xb8\xad' has a character outside GPT-2's byte map"),
                        BpeError);
   CHECK_THROWS_WITH_AS(load_gpt2_files("/nonexistent/vocab.json", merges),
                        "load vocab: cannot open '/nonexistent/vocab.json': No such file or directory", BpeError);
@@ -136,6 +144,7 @@ TEST_CASE("save_gpt2_files: an unwritable path is an error and leaves no file") 
   BpeModel model;
   for (int b = 0; b < 256; ++b) model.vocab.emplace_back(1, static_cast<char>(b));
   CHECK_THROWS_WITH_AS(save_gpt2_files(model, "/nonexistent/dir/vocab.json", "/nonexistent/dir/merges.txt"),
-                       "save vocab: cannot write '/nonexistent/dir/vocab.json.tmp': No such file or directory", BpeError);
+                       "save vocab: cannot write '/nonexistent/dir/vocab.json.tmp': No such file or directory",
+                       BpeError);
   CHECK(!std::filesystem::exists("/nonexistent/dir/vocab.json"));
 }

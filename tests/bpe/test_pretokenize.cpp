@@ -31,20 +31,20 @@ using Pieces = std::vector<std::string>;
 TEST_CASE("pretokenize: the six rules of the GPT-2 pattern (expected pieces from Python regex)") {
   const std::vector<std::pair<std::string, Pieces>> cases = {
       {"Hello, world!", {"Hello", ",", " world", "!"}},
-      {"I'll don't", {"I", "'ll", " don", "'t"}},        // rule 1: contractions, lower case only
+      {"I'll don't", {"I", "'ll", " don", "'t"}},  // rule 1: contractions, lower case only
       {"It'S", {"It", "'", "S"}},
       {"'s's", {"'s", "'s"}},
       {" 's", {" '", "s"}},                              // a space then "other": rule 4
       {"123abc", {"123", "abc"}},                        // runs of one class
       {" \u0661\u0662\u0663", {" \u0661\u0662\u0663"}},  // optional space + numbers
       {"hi!?", {"hi", "!?"}},
-      {"a  b", {"a", " ", " b"}},                        // rule 5 leaves the last space to " b"
-      {"a\n\nb", {"a", "\n", "\n", "b"}},                // rule 5, then rule 6 for the last "\n"
+      {"a  b", {"a", " ", " b"}},          // rule 5 leaves the last space to " b"
+      {"a\n\nb", {"a", "\n", "\n", "b"}},  // rule 5, then rule 6 for the last "\n"
       {"\r\n\r\nX", {"\r\n\r", "\n", "X"}},
       {"x\t y", {"x", "\t", " y"}},
-      {"a   ", {"a", "   "}},                           // a whitespace run at the end is whole
+      {"a   ", {"a", "   "}},  // a whitespace run at the end is whole
       {" \n", {" \n"}},
-      {"  \u3000x", {"  ", "\u3000", "x"}},              // U+3000 is whitespace but not " "
+      {"  \u3000x", {"  ", "\u3000", "x"}},  // U+3000 is whitespace but not " "
       {"a \u00a0b", {"a", " ", "\u00a0", "b"}},
       {"", {}},
   };
@@ -102,7 +102,8 @@ TEST_CASE("pretokenize on invalid UTF-8: never crashes, same pieces as the repai
     REQUIRE(raw_repaired == fast_pieces(repaired));
     REQUIRE(fast_pieces(repaired) == pretokenize_regex(repaired));
   }
-  CHECK(fast_pieces(repair_utf8("a\xff" "b")) == Pieces{"a", "\xef\xbf\xbd", "b"});
+  CHECK(fast_pieces(repair_utf8("a\xff"
+                                "b")) == Pieces{"a", "\xef\xbf\xbd", "b"});
   CHECK(fast_pieces(repair_utf8(" \xe2\x82!")) == Pieces{" \xef\xbf\xbd!"});
 }
 

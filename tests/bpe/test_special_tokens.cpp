@@ -36,8 +36,7 @@ TEST_CASE("SpecialTokens: leftmost match, longest at the same position") {
 TEST_CASE("SpecialTokens: no tokens, and tokens with different first bytes") {
   CHECK(parts(SpecialTokens(), "a<|endoftext|>b") == std::vector<std::string>{"a<|endoftext|>b"});
   const SpecialTokens specials({"[SEP]", "<s>", "\n\n"});
-  CHECK(parts(specials, "a<s>b[SEP]c\n\nd") ==
-        std::vector<std::string>{"a", "[1]", "b", "[0]", "c", "[2]", "d"});
+  CHECK(parts(specials, "a<s>b[SEP]c\n\nd") == std::vector<std::string>{"a", "[1]", "b", "[0]", "c", "[2]", "d"});
   const SpecialTokens::Match m = specials.find("xx<s>", 0);
   CHECK(m.pos == 2);
   CHECK(m.index == 1);

@@ -71,9 +71,10 @@ class LineMaker {
  public:
   explicit LineMaker(uint32_t seed) : rng_(seed) {}
   std::string next() {
-    static const char* words[] = {"Once", "upon", "a", "time", "there", "was", "little", "girl", "named", "Lily",
-                                  "she", "liked", "to", "play", "in", "the", "park", "with", "her", "dog",
-                                  "\xe2\x80\x9cHello,\xe2\x80\x9d", "said", "Tom.", "They", "were", "happy", "!", "42"};
+    static const char* words[] = {"Once", "upon",  "a",    "time", "there", "was", "little",
+                                  "girl", "named", "Lily", "she",  "liked", "to",  "play",
+                                  "in",   "the",   "park", "with", "her",   "dog", "\xe2\x80\x9cHello,\xe2\x80\x9d",
+                                  "said", "Tom.",  "They", "were", "happy", "!",   "42"};
     std::string line;
     const int n = 5 + static_cast<int>(rng_() % 15);
     for (int i = 0; i < n; ++i) line += std::string(i ? " " : "") + words[rng_() % std::size(words)];
@@ -86,7 +87,8 @@ class LineMaker {
 };
 
 const Tokenizer& tokenizer() {
-  static const Tokenizer t = Tokenizer::from_files(fixture("gpt2_vocab.json"), fixture("gpt2_merges.txt"), {"<|endoftext|>"});
+  static const Tokenizer t =
+      Tokenizer::from_files(fixture("gpt2_vocab.json"), fixture("gpt2_merges.txt"), {"<|endoftext|>"});
   return t;
 }
 
@@ -143,8 +145,8 @@ TEST_CASE("encode_file on 2 threads: peak memory does not grow with the file (4 
     options.block_bytes = kBlock;
     int64_t tokens = 0;
     const int64_t peak = peak_during([&] {
-      tokenizer().encode_file(path, [&](std::span<const int32_t> ids) { tokens += static_cast<int64_t>(ids.size()); },
-                              options);
+      tokenizer().encode_file(
+          path, [&](std::span<const int32_t> ids) { tokens += static_cast<int64_t>(ids.size()); }, options);
     });
     std::remove(path.c_str());
     CHECK(tokens > static_cast<int64_t>(bytes / 8));

@@ -23,8 +23,9 @@ const Tokenizer& gpt2(const std::vector<std::string>& specials) {
   static std::map<std::vector<std::string>, Tokenizer> cache;
   auto it = cache.find(specials);
   if (it == cache.end()) {
-    it = cache.emplace(specials, Tokenizer::from_files(fixture("gpt2_vocab.json"), fixture("gpt2_merges.txt"), specials))
-             .first;
+    it =
+        cache.emplace(specials, Tokenizer::from_files(fixture("gpt2_vocab.json"), fixture("gpt2_merges.txt"), specials))
+            .first;
   }
   return it->second;
 }
@@ -47,8 +48,9 @@ TEST_CASE("encode equals tiktoken gpt2 ids on every CS336 tokenizer case, and de
   REQUIRE(expected["cases"].size() == 15);
   for (const auto& c : expected["cases"]) {
     const std::string name = c["name"].get<std::string>();
-    const std::vector<std::string> specials =
-        c["special_tokens"].is_null() ? std::vector<std::string>{} : c["special_tokens"].get<std::vector<std::string>>();
+    const std::vector<std::string> specials = c["special_tokens"].is_null()
+                                                  ? std::vector<std::string>{}
+                                                  : c["special_tokens"].get<std::vector<std::string>>();
     std::string text;
     if (c["fixture"].is_null()) {
       text = c["text"].get<std::string>();
@@ -62,7 +64,8 @@ TEST_CASE("encode equals tiktoken gpt2 ids on every CS336 tokenizer case, and de
     CHECK(ids == c["ids"].get<std::vector<int32_t>>());
     CHECK(tokenizer.decode(ids) == text);
     if (c.contains("added_special_ids")) {
-      for (const auto& [token, id] : c["added_special_ids"].items()) CHECK(tokenizer.token_id(token) == id.get<int32_t>());
+      for (const auto& [token, id] : c["added_special_ids"].items())
+        CHECK(tokenizer.token_id(token) == id.get<int32_t>());
     }
     if (c.contains("decoded_pieces") && c["decoded_pieces"].size() == ids.size()) {
       for (size_t k = 0; k < ids.size(); ++k) {
@@ -109,7 +112,8 @@ TEST_CASE("encode: the piece cache changes nothing, even when it is cleared all 
   tokenizer.encode(text, tiny, ids);
   CHECK(ids == expected);
   std::vector<int32_t> uncached;  // the merge loop on each pre-token
-  for (std::string_view piece : {std::string_view("Hello"), std::string_view(" world")}) tokenizer.encode_piece(piece, uncached);
+  for (std::string_view piece : {std::string_view("Hello"), std::string_view(" world")})
+    tokenizer.encode_piece(piece, uncached);
   CHECK(uncached == std::vector<int32_t>{15496, 995});
 }
 
@@ -179,7 +183,8 @@ TEST_CASE("encode_piece equals applying the merges in order, for short and long 
 
 TEST_CASE("encode_file on 1..4 threads and encode_iterable equal encode of the whole text") {
   std::string text;
-  for (const char* name : {"tinystories_sample.txt", "german.txt", "address.txt", "corpus.en"}) text += read_file(fixture(name));
+  for (const char* name : {"tinystories_sample.txt", "german.txt", "address.txt", "corpus.en"})
+    text += read_file(fixture(name));
   std::mt19937 rng(29);
   for (int i = 0; i < 200; ++i) text += random_text(rng, 30) + (i % 10 == 0 ? "<|endoftext|>" : "");
   const std::string path = temp_path("encode.txt");
@@ -203,7 +208,8 @@ TEST_CASE("encode_file on 1..4 threads and encode_iterable equal encode of the w
       at = end;
     }
     std::vector<int32_t> streamed;
-    tokenizer->encode_iterable(lines, [&](std::span<const int32_t> ids) { streamed.insert(streamed.end(), ids.begin(), ids.end()); });
+    tokenizer->encode_iterable(
+        lines, [&](std::span<const int32_t> ids) { streamed.insert(streamed.end(), ids.begin(), ids.end()); });
     CHECK(streamed == expected);
   }
   std::remove(path.c_str());
@@ -222,14 +228,15 @@ TEST_CASE("Tokenizer: special tokens not in the vocabulary are appended; bad mod
   CHECK(tokenizer.token_id("ab") == 256);  // already there: keeps its id
   CHECK(tokenizer.encode("xab<s>") == std::vector<int32_t>{'x', 256, 257});
 
-  CHECK_THROWS_WITH_AS(Tokenizer(vocab, {{"a", "c"}}), "Tokenizer: merge 0 ('a' 'c'): token 'ac' is not in the vocabulary",
-                       BpeError);
+  CHECK_THROWS_WITH_AS(Tokenizer(vocab, {{"a", "c"}}),
+                       "Tokenizer: merge 0 ('a' 'c'): token 'ac' is not in the vocabulary", BpeError);
   CHECK_THROWS_WITH_AS(Tokenizer(vocab, {{"a", "x"}, {"ax", "b"}}), doctest::Contains("merge 0 ('a' 'x'): token 'ax'"),
                        BpeError);
   std::vector<std::string> missing_byte(vocab.begin() + 1, vocab.end());
   CHECK_THROWS_WITH_AS(Tokenizer(missing_byte, {}), doctest::Contains("byte 0x00 is not in the vocabulary"), BpeError);
   std::vector<std::string> twice = vocab;
   twice.push_back("ab");
-  CHECK_THROWS_WITH_AS(Tokenizer(twice, {}), "Tokenizer: ids 256 and 257 are the same token 'ab'; hint: each byte string may appear once",
+  CHECK_THROWS_WITH_AS(Tokenizer(twice, {}),
+                       "Tokenizer: ids 256 and 257 are the same token 'ab'; hint: each byte string may appear once",
                        BpeError);
 }

@@ -28,8 +28,8 @@ TEST_CASE("char_class agrees with Python regex on all 0x110000 code points") {
   for (char32_t cp = 0; cp < 0x110000; ++cp) {
     if (cp >= 0xD800 && cp < 0xE000) continue;  // surrogates never come out of valid UTF-8
     if (char_class(cp) != expected[cp] && ++mismatches <= 10) {
-      FAIL_CHECK(fmt::format("U+{:04X}: class {} expected {}", static_cast<uint32_t>(cp), static_cast<int>(char_class(cp)),
-                             static_cast<int>(expected[cp])));
+      FAIL_CHECK(fmt::format("U+{:04X}: class {} expected {}", static_cast<uint32_t>(cp),
+                             static_cast<int>(char_class(cp)), static_cast<int>(expected[cp])));
     }
   }
   CHECK(mismatches == 0);
@@ -38,12 +38,12 @@ TEST_CASE("char_class agrees with Python regex on all 0x110000 code points") {
 TEST_CASE("char_class: spot checks, and invalid input is `other`") {
   CHECK(char_class(U'a') == CharClass::letter);
   CHECK(char_class(U'中') == CharClass::letter);
-  CHECK(char_class(U'٣') == CharClass::number);   // Arabic-Indic digit (Nd)
-  CHECK(char_class(U'Ⅻ') == CharClass::number);   // Roman numeral (Nl)
-  CHECK(char_class(U'½') == CharClass::number);   // vulgar fraction (No)
+  CHECK(char_class(U'٣') == CharClass::number);  // Arabic-Indic digit (Nd)
+  CHECK(char_class(U'Ⅻ') == CharClass::number);  // Roman numeral (Nl)
+  CHECK(char_class(U'½') == CharClass::number);  // vulgar fraction (No)
   CHECK(char_class(U'\u3000') == CharClass::space);
   CHECK(char_class(U'\u0085') == CharClass::space);
-  CHECK(char_class(U'\x1c') == CharClass::other);  // \s in Python's re and ICU, not in regex
+  CHECK(char_class(U'\x1c') == CharClass::other);    // \s in Python's re and ICU, not in regex
   CHECK(char_class(U'\u200b') == CharClass::other);  // zero width space is not White_Space
   CHECK(char_class(U'\u0301') == CharClass::other);  // combining mark
   CHECK(char_class(kReplacementChar) == CharClass::other);

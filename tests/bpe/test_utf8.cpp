@@ -34,7 +34,9 @@ TEST_CASE("decode_utf8: one to four bytes, and the maximal subpart of invalid in
   CHECK(decode_one("\xef\xbf\xbd", length) == kReplacementChar);  // a real U+FFFD is valid
   CHECK(length == 3);
   // Invalid: the length is that of the maximal prefix of a well-formed sequence.
-  CHECK(decode_one("\xe2\x82" "A", length) == kInvalidSequence);
+  CHECK(decode_one("\xe2\x82"
+                   "A",
+                   length) == kInvalidSequence);
   CHECK(length == 2);
   CHECK(decode_one("\xf0\x9f\x99", length) == kInvalidSequence);  // truncated at the end
   CHECK(length == 3);
