@@ -41,6 +41,26 @@ inline uint64_t hash_bytes(std::string_view bytes) {
   return h ^ (h >> 31);
 }
 
+// a[0, n) == b[0, n), inlined for the short keys of pre-tokens: two overlapping word loads instead
+// of a call to memcmp (never reading outside either range).
+inline bool bytes_equal(const char* a, const char* b, size_t n) {
+  const auto load = [](const char* p, auto word) {
+    std::memcpy(&word, p, sizeof word);
+    return word;
+  };
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load(a, uint64_t{}) == load(b, uint64_t{}) && load(a + n - 8, uint64_t{}) == load(b + n - 8, uint64_t{});
+  }
+  if (n >= 4) {
+    return load(a, uint32_t{}) == load(b, uint32_t{}) && load(a + n - 4, uint32_t{}) == load(b + n - 4, uint32_t{});
+  }
+  if (n >= 2) {
+    return load(a, uint16_t{}) == load(b, uint16_t{}) && a[n - 1] == b[n - 1];
+  }
+  return n == 0 || a[0] == b[0];
+}
+
 template <class V>
 class StringMap {
  public:
@@ -109,7 +129,7 @@ class StringMap {
   static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
   bool key_equals(const Entry& e, std::string_view key) const {
-    return e.key_length == key.size() && std::memcmp(keys_.data() + e.key_offset, key.data(), key.size()) == 0;
+    return e.key_length == key.size() && bytes_equal(keys_.data() + e.key_offset, key.data(), key.size());
   }
 
   void grow() {
