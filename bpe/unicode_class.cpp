@@ -18,9 +18,10 @@ constexpr char32_t kCodePoints = 0x110000;
 constexpr int kBlockBits = 8;
 constexpr int kBlockSize = 1 << kBlockBits;
 
-CharClass icu_class(char32_t cp) {
-  if (u_hasBinaryProperty(static_cast<UChar32>(cp), UCHAR_WHITE_SPACE)) return CharClass::space;
-  switch (u_charType(static_cast<UChar32>(cp))) {
+// The class of a general category. White_Space is a property, not a category; every White_Space
+// character is a control (Cc: TAB LF VT FF CR U+0085) or a separator (Zs Zl Zp), checked one by one.
+CharClass category_class(int8_t category) {
+  switch (category) {
     case U_UPPERCASE_LETTER:
     case U_LOWERCASE_LETTER:
     case U_TITLECASE_LETTER:
@@ -36,17 +37,34 @@ CharClass icu_class(char32_t cp) {
   }
 }
 
+bool may_be_white_space(int8_t category) {
+  return category == U_CONTROL_CHAR || category == U_SPACE_SEPARATOR || category == U_LINE_SEPARATOR ||
+         category == U_PARAGRAPH_SEPARATOR;
+}
+
 struct ClassTable {
   std::vector<uint16_t> block_of;  // (kCodePoints / kBlockSize)
   std::vector<CharClass> classes;  // (distinct blocks * kBlockSize)
 
   ClassTable() {
+    // Every code point's class, from ICU's ranges of equal general category.
+    std::vector<CharClass> all(kCodePoints, CharClass::other);
+    u_enumCharTypes(
+        [](const void* context, UChar32 start, UChar32 limit, UCharCategory category) -> UBool {
+          auto& all = *static_cast<std::vector<CharClass>*>(const_cast<void*>(context));
+          for (UChar32 cp = start; cp < limit; ++cp) {
+            const bool space = may_be_white_space(category) && u_hasBinaryProperty(cp, UCHAR_WHITE_SPACE);
+            all[cp] = space ? CharClass::space : category_class(category);
+          }
+          return true;
+        },
+        &all);
+    // Identical blocks stored once.
     std::map<std::vector<CharClass>, uint16_t> seen;
-    std::vector<CharClass> block(kBlockSize);
     for (char32_t first = 0; first < kCodePoints; first += kBlockSize) {
-      for (int k = 0; k < kBlockSize; ++k) block[k] = icu_class(first + k);
-      auto [it, inserted] = seen.try_emplace(block, static_cast<uint16_t>(seen.size()));
-      if (inserted) classes.insert(classes.end(), block.begin(), block.end());
+      std::vector<CharClass> block(all.begin() + first, all.begin() + first + kBlockSize);
+      auto [it, inserted] = seen.try_emplace(std::move(block), static_cast<uint16_t>(seen.size()));
+      if (inserted) classes.insert(classes.end(), it->first.begin(), it->first.end());
       block_of.push_back(it->second);
     }
   }

@@ -128,7 +128,9 @@ void run_tokenize(const TokenizeArgs& args) {
   bpe::Tokenizer::FileOptions options;
   options.threads = args.threads;
   options.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+  const auto encode_start = std::chrono::steady_clock::now();
   const std::vector<int32_t> ids = tokenizer.encode_file(args.input, options);
+  const double encode_seconds = seconds_since(encode_start);
   bar.finish();
   const bool small_vocab = tokenizer.vocab_size() <= 65536;
   if (small_vocab) {
@@ -138,10 +140,13 @@ void run_tokenize(const TokenizeArgs& args) {
   }
   const double seconds = seconds_since(start);
   const uint64_t bytes = file_size(args.input);
-  fmt::print("tokenize: {} -> {} tokens in {:.2f} s ({:.1f} MB/s, {} threads), {:.2f} bytes/token -> {} ({})\n",
-             human_bytes(bytes), ids.size(), seconds, rate_mb_per_s(bytes, seconds), bpe::resolve_threads(args.threads),
-             ids.empty() ? 0.0 : static_cast<double>(bytes) / static_cast<double>(ids.size()), args.out,
-             small_vocab ? "uint16" : "int32");
+  fmt::print(
+      "tokenize: {} -> {} tokens in {:.2f} s (encoding {:.2f} s, {:.1f} MB/s, {} threads), {:.2f} bytes/token -> {} "
+      "({})\n",
+      human_bytes(bytes), ids.size(), seconds, encode_seconds, rate_mb_per_s(bytes, encode_seconds),
+      bpe::resolve_threads(args.threads),
+      ids.empty() ? 0.0 : static_cast<double>(bytes) / static_cast<double>(ids.size()), args.out,
+      small_vocab ? "uint16" : "int32");
 }
 
 // The ids of a 1-D .npy of uint16, int32 or int64, each checked to be below `vocab_size`.

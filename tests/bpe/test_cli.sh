@@ -34,7 +34,7 @@ head -1 "$tmp/tok/merges.txt" | grep -q '^#version: 0.2$' || fail "merges.txt ha
 grep -q '"<|endoftext|>": 256' "$tmp/tok/vocab.json" || fail "vocab.json lacks <|endoftext|> as id 256"
 "$strata" tokenize --tokenizer "$tmp/tok" --input "$text" --out "$tmp/ids.npy" >"$tmp/tok.log" 2>&1 ||
   fail "tokenize exit code $?: $(cat "$tmp/tok.log")"
-grep -q '^tokenize: 3.8 KB -> [0-9]* tokens in .* bytes/token -> .*ids.npy (uint16)$' "$tmp/tok.log" ||
+grep -q '^tokenize: 3.8 KB -> [0-9]* tokens in .* s (encoding .* MB/s, [0-9]* threads), .* bytes/token -> .*ids.npy (uint16)$' "$tmp/tok.log" ||
   fail "tokenize summary: $(cat "$tmp/tok.log")"
 head -c 10 "$tmp/ids.npy" | grep -q 'NUMPY' || fail "ids.npy is not a .npy file"
 "$strata" detokenize --tokenizer "$tmp/tok" --input "$tmp/ids.npy" >"$tmp/back.txt" 2>"$tmp/detok.log" ||
