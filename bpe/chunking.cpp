@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <thread>
 
@@ -114,6 +115,24 @@ void for_each_file_block(const std::string& path, const SpecialTokens& specials,
     if (progress) progress(done, std::max(total, done));
   }
   cutter.finish();
+}
+
+void run_parallel(int n, const std::function<void(int)>& task) {
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(n, 0)));
+  const auto guarded = [&](int k) {
+    try {
+      task(k);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int k = 1; k < n; ++k) threads.emplace_back(guarded, k);
+  if (n > 0) guarded(0);
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
 }
 
 int resolve_threads(int threads) {

@@ -59,4 +59,9 @@ void for_each_file_block(const std::string& path, const SpecialTokens& specials,
 // `threads` if positive, else the number of cores.
 int resolve_threads(int threads);
 
+// Runs task(0), ..., task(n - 1) at once, on n - 1 new threads and the calling one, and waits; then
+// rethrows the first exception a task threw. (Plain threads, not OpenMP: a block takes milliseconds,
+// so starting threads costs nothing, and no worker spins on the cores between blocks.)
+void run_parallel(int n, const std::function<void(int)>& task);
+
 }  // namespace strata::bpe

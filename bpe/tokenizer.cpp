@@ -7,8 +7,6 @@
 #include "bpe/pretokenize.h"
 #include "bpe/utf8.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <limits>
 
@@ -252,11 +250,10 @@ void Tokenizer::encode_file(const std::string& path, const IdSink& sink, const F
       [&](std::string_view block) {
         const std::vector<std::string_view> parts = split_at_safe_cuts(block, threads, specials_);
         const int n = static_cast<int>(parts.size());
-#pragma omp parallel for num_threads(n) schedule(static, 1)
-        for (int k = 0; k < n; ++k) {
+        run_parallel(n, [&](int k) {
           ids[k].clear();
           encode(parts[k], caches[k], ids[k]);
-        }
+        });
         for (int k = 0; k < n; ++k) sink(ids[k]);
       },
       options.progress);

@@ -5,8 +5,6 @@
 #include "bpe/pretokenize.h"
 #include "bpe/utf8.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <limits>
 
@@ -31,9 +29,7 @@ void count_into(PretokenCounts& counts, std::string_view text, const SpecialToke
 // Counts `block` split among the per-thread tables.
 void count_block(std::vector<PretokenCounts>& tables, std::string_view block, const SpecialTokens& specials) {
   const std::vector<std::string_view> parts = split_at_safe_cuts(block, static_cast<int>(tables.size()), specials);
-  const int n = static_cast<int>(parts.size());
-#pragma omp parallel for num_threads(n) schedule(static, 1)
-  for (int k = 0; k < n; ++k) count_into(tables[k], parts[k], specials);
+  run_parallel(static_cast<int>(parts.size()), [&](int k) { count_into(tables[k], parts[k], specials); });
 }
 
 // Sums the per-thread tables into the first one.

@@ -154,3 +154,11 @@ TEST_CASE("for_each_file_block: reads a file in blocks; a missing file is an err
   CHECK_THROWS_WITH_AS(for_each_file_block("/nonexistent/x.txt", specials, 100, [](std::string_view) {}),
                        "read '/nonexistent/x.txt': cannot open: No such file or directory", BpeError);
 }
+
+TEST_CASE("run_parallel: each task runs once, and a task's exception reaches the caller") {
+  std::vector<int> runs(5, 0);
+  run_parallel(5, [&](int k) { ++runs[k]; });
+  CHECK(runs == std::vector<int>(5, 1));
+  CHECK_THROWS_WITH_AS(run_parallel(3, [](int k) { check(k != 2, "task {} failed", k); }), "task 2 failed", BpeError);
+  run_parallel(0, [](int) { FAIL("no task expected"); });
+}
