@@ -147,10 +147,15 @@ void run_backward(Node* root, Tensor seed, bool retain_graph, const std::vector<
     }
     if (node->is_leaf()) {
       if (!capture.empty()) continue;
-      if (node->grad.defined())
+      if (node->grad.defined()) {
+        check(node->grad.shape() == g.shape() && node->grad.dtype() == g.dtype(),
+              "backward: a gradient of shape {} ({}) for {} cannot be added to its .grad of shape {} ({}): the "
+              "leaf's value changed shape since that gradient was computed; hint: zero_grad() first",
+              g.shape(), g.dtype(), node->describe(), node->grad.shape(), node->grad.dtype());
         node->grad.add_(g);
-      else
+      } else {
         node->grad = owned(std::move(g));
+      }
       continue;
     }
 
@@ -283,7 +288,15 @@ Variable record(const char* op, const std::source_location& where, Tensor output
   node->shape = output.shape();
   node->dtype = output.dtype();
   node->inputs.reserve(inputs.size());
-  for (const Variable& v : inputs) node->inputs.push_back(v.node());
+  for (const Variable& v : inputs) {
+    // A leaf's value may have been replaced (w.data() = ...) since it was made a leaf: its node
+    // describes the value as it is now.
+    if (v.requires_grad() && v.node()->is_leaf()) {
+      v.node()->shape = v.shape();
+      v.node()->dtype = v.dtype();
+    }
+    node->inputs.push_back(v.node());
+  }
   node->saved_versions.reserve(saved.size());
   for (const Tensor& t : saved) node->saved_versions.push_back(t.version());
   node->saved = std::move(saved);

@@ -99,6 +99,19 @@ TEST_CASE("gradient shapes are checked, and the error names the op") {
   CHECK(error_of([&] { x.set_grad(zeros({3})); }).find("set_grad") != std::string::npos);
 }
 
+TEST_CASE("a leaf whose value is replaced by another shape: new graphs follow, old gradients are refused") {
+  Variable w(ones({2}), true);
+  w.set_name("w");
+  backward(sum(w * 3.0));
+  w.data() = ones({3});  // e.g. loading a checkpoint of another size
+  const std::string msg = error_of([&] { backward(sum(w * 3.0)); });
+  CHECK(msg.find("leaf 'w'") != std::string::npos);
+  CHECK(msg.find("zero_grad") != std::string::npos);
+  w.zero_grad();
+  backward(sum(w * 3.0));
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{3, 3, 3});
+}
+
 TEST_CASE("backward frees the graph; a second backward needs retain_graph") {
   Variable x(tensor({3.0}, DType::f64), true);
   Variable y = exp(x);
