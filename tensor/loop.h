@@ -146,7 +146,8 @@ void run_stretch(const Op& op, int64_t n, Out* out, int64_t out_stride, bool str
       if (stream) {
         // Streaming stores need addresses aligned to the batch size: a partial batch gets there.
         constexpr int64_t kBytes = sizeof(simd::batch<Out>);
-        const int64_t head = (kBytes - int64_t(reinterpret_cast<uintptr_t>(out) % kBytes)) % kBytes / int64_t(sizeof(Out));
+        const int64_t misalign = int64_t(reinterpret_cast<uintptr_t>(out) % kBytes);
+        const int64_t head = (kBytes - misalign) % kBytes / int64_t(sizeof(Out));
         if (head > 0) partial(std::min(n, head));
         for (; i + W <= n; i += W) simd::stream(out + i, op(simd::load(in.p + i)...));
         simd::fence();

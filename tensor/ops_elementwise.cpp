@@ -219,7 +219,10 @@ STRATA_COMPARISON(Gt, a > b)
 STRATA_COMPARISON(Ge, a >= b)
 #undef STRATA_COMPARISON
 struct IsZero { template <class T> requires std::is_arithmetic_v<T> bool operator()(T x) const { return x == T(0); } };
-struct Where { template <class T> requires std::is_arithmetic_v<T> T operator()(bool c, T a, T b) const { return c ? a : b; } };
+struct Where {
+  template <class T> requires std::is_arithmetic_v<T>
+  T operator()(bool c, T a, T b) const { return c ? a : b; }
+};
 
 // ---- Op families ----------------------------------------------------------------------------------------------
 
@@ -380,7 +383,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined("where", a);
   check_defined("where", b);
   check_same_dtype("where", a, b);
-  Tensor out = empty(broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where"), a.dtype());
+  const Shape shape = broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
+  Tensor out = empty(shape, a.dtype());
   visit_dtype(a.dtype(), [&]<class T>() { map_into<T, bool, T, T>(out, Where{}, cond, a, b); });
   return out;
 }
@@ -426,8 +430,12 @@ Tensor& Tensor::div_(const Tensor& other) {
   check_int_division("div_", *this);
   return inplace_binary<Div>("div_", *this, other, true);
 }
-Tensor& Tensor::add_(double value) { return inplace_binary<Add>("add_", *this, scalar_like("add_", *this, value), false); }
-Tensor& Tensor::mul_(double value) { return inplace_binary<Mul>("mul_", *this, scalar_like("mul_", *this, value), false); }
+Tensor& Tensor::add_(double value) {
+  return inplace_binary<Add>("add_", *this, scalar_like("add_", *this, value), false);
+}
+Tensor& Tensor::mul_(double value) {
+  return inplace_binary<Mul>("mul_", *this, scalar_like("mul_", *this, value), false);
+}
 Tensor& Tensor::clamp_(double lo, double hi) {
   check_writable("clamp_", *this);
   visit_numeric(dtype_, "clamp_", [&]<class T>() {

@@ -435,7 +435,9 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
 std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   return arg_fold<Less>("min", x, dim, keepdim);
 }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_fold<Greater>("argmax", x, dim, keepdim).second; }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_fold<Greater>("argmax", x, dim, keepdim).second;
+}
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_fold<Less>("argmin", x, dim, keepdim).second; }
 
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl("softmax", x, dim, false); }

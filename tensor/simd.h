@@ -14,6 +14,9 @@
 // formula whatever its position, and a strided input gives bitwise the same values as a
 // contiguous one.
 //
+// Two things xsimd 8.1 lacks use x86 intrinsics directly, with a portable fallback: streaming
+// stores and widening float lanes to double.
+//
 // Accuracy: xsimd's exp, log, sin, cos and tanh are polynomial approximations (from Boost.SIMD),
 // within 1-2 ulp of the correctly rounded value for normal results; exp does not produce
 // subnormal results accurately (anything below 1.2e-38 in float). erfc: see below. The tests
@@ -46,11 +49,6 @@ using batch = xsimd::batch<T>;
 
 template <class T>
 inline constexpr int64_t width = static_cast<int64_t>(batch<T>::size);
-
-template <class V>
-inline constexpr bool is_batch = false;
-template <class T, class A>
-inline constexpr bool is_batch<xsimd::batch<T, A>> = true;
 
 // ---- Loads and stores ----------------------------------------------------------------------------
 template <Vectorizable T>
@@ -115,9 +113,10 @@ inline batch<double> widen_sum(const batch<float>& v) {
 }
 inline batch<double> widen_sum(const batch<double>& v) { return v; }
 
-// Non-temporal ("streaming") store of a full batch to an address aligned to sizeof(batch<T>): the data goes
-// to memory without first being read into the cache. Pays off for outputs much larger than the
-// cache, which no one will read back soon; call fence() before other threads read the data.
+// Non-temporal ("streaming") store of a full batch to an address aligned to sizeof(batch<T>):
+// the data goes to memory without first being read into the cache. Pays off for outputs much
+// larger than the cache, which no one will read back soon; call fence() before other threads
+// read the data.
 template <Vectorizable T>
 void stream(T* p, const batch<T>& v) {
 #if defined(__AVX512F__)

@@ -76,7 +76,9 @@ int64_t ulp_distance(T a, T b) {
   std::memcpy(&ia, &a, sizeof a);
   std::memcpy(&ib, &b, sizeof b);
   // Map the sign-magnitude bit patterns onto a line where adjacent floats are adjacent integers.
-  auto line = [](I i) { return i < 0 ? static_cast<long double>(std::numeric_limits<I>::min()) - i : static_cast<long double>(i); };
+  auto line = [](I i) {
+    return i < 0 ? static_cast<long double>(std::numeric_limits<I>::min()) - i : static_cast<long double>(i);
+  };
   return static_cast<int64_t>(std::fabs(line(ia) - line(ib)));
 }
 

@@ -165,7 +165,8 @@ TEST_CASE("amax, amin, max, min, argmax, argmin") {
       const Tensor want_idx = argmax(x, d);
       for (int64_t j = 0; j < got.numel(); ++j) {
         float best = -INFINITY;
-        for (int64_t k = 0; k < x.size(d); ++k) best = std::max(best, d == 0 ? x.at<float>({k, j}) : x.at<float>({j, k}));
+        for (int64_t k = 0; k < x.size(d); ++k)
+          best = std::max(best, d == 0 ? x.at<float>({k, j}) : x.at<float>({j, k}));
         CHECK(got.at<float>({j}) == best);
         const int64_t at = want_idx.at<int64_t>({j});
         CHECK((d == 0 ? x.at<float>({at, j}) : x.at<float>({j, at})) == best);
