@@ -223,8 +223,9 @@ void check_elementwise_index(const char* op, const Tensor& x, int64_t dim, const
     check(d == dim || index.size(d) <= x.size(d),
           "{}: index{} is larger than x{} at dim {}; hint: only dim {} may be larger", op, index.shape(), x.shape(),
           d, dim);
-    check(!src || index.size(d) <= src->size(d), "{}: index{} is larger than src{} at dim {}", op, index.shape(),
-          src->shape(), d);
+    if (src)
+      check(index.size(d) <= src->size(d), "{}: index{} is larger than src{} at dim {}", op, index.shape(),
+            src->shape(), d);
   }
 }
 
