@@ -137,7 +137,7 @@ void run_gather(const IndexLoop& L, const I* index, const T* indexed, T* dense) 
 
 // indexed[p with its dim-th coordinate replaced by index[p]] += dense[p] for every position p, in
 // row-major order of p. `indexed` is a fresh contiguous tensor, so the dims along which its stride
-// is not 0 map distinct positions to distinct elements: threads split the largest of those dims.
+// is not 0 ("free" dims) map distinct positions to distinct elements: threads split one of them.
 template <class T, class I>
 void run_scatter(const IndexLoop& L, const I* index, T* indexed, const T* dense) {
   const int64_t nd = L.shape.size();
@@ -157,16 +157,16 @@ void run_scatter(const IndexLoop& L, const I* index, T* indexed, const T* dense)
       }
     });
   };
-  int64_t p = -1;  // the dim threads split: free (indexed stride != 0) and largest
-  for (int64_t d = 0; d < nd; ++d)
+  // Threads split the largest free dim above the rows. Splitting the rows themselves (when only
+  // the last dim is free, as in the embedding backward) makes every thread walk every row, and
+  // measured slower than one thread; those stay serial.
+  int64_t p = -1;
+  for (int64_t d = 0; d + 1 < nd; ++d)
     if (L.indexed[d] != 0 && L.shape[d] > 1 && (p < 0 || L.shape[d] > L.shape[p])) p = d;
-  if (p < 0 || L.shape.numel() <= kChunkElements) return add_rows(L.shape, 0, 0, 0);
-  // One piece of dim p per thread: each piece walks all the other dims, so fewer, larger pieces
-  // stream through memory better. The pieces decide only which thread adds into which outputs,
-  // never the order of one element's addends, so the result does not depend on them.
-  const int64_t threads = get_num_threads();
-  int64_t grain = (L.shape[p] + threads - 1) / threads;
-  if (p == nd - 1) grain = std::max<int64_t>(grain, 64);  // whole cache lines per thread
+  if (p < 0) return add_rows(L.shape, 0, 0, 0);
+  // The pieces decide only which thread adds into which outputs, never the order of one
+  // element's addends, so the result does not depend on them.
+  const int64_t grain = std::max<int64_t>(1, kChunkElements / (L.shape.numel() / L.shape[p]));
   parallel_for(0, L.shape[p], grain, [&](int64_t lo, int64_t hi) {
     Shape part = L.shape;
     part[p] = hi - lo;

@@ -265,6 +265,11 @@ TEST_CASE("index_add and scatter_add give bitwise identical results for 1 and 2 
   auto embedding_grad = [&] { return index_add(zeros({50, 96}), 0, ids, g); };
   const Tensor one = with_threads(1, embedding_grad), two = with_threads(2, embedding_grad);
   CHECK(one.to_vector<float>() == two.to_vector<float>());
+  // Along dim 1, so threads split dim 0 (each piece owns its own outputs).
+  const Tensor ids1 = randint(0, 20, {256}, DType::i64, &gen);
+  const Tensor g1 = uniform({64, 256, 32}, -1, 1, DType::f32, &gen);
+  auto middle = [&] { return index_add(zeros({64, 20, 32}), 1, ids1, g1); };
+  CHECK(with_threads(1, middle).to_vector<float>() == with_threads(2, middle).to_vector<float>());
   const Tensor cols = randint(0, 40, {8192, 96}, DType::i64, &gen);
   const Tensor src = uniform({8192, 96}, -1, 1, DType::f32, &gen);
   auto scatter = [&] { return scatter_add(zeros({8192, 40}), 1, cols, src); };
