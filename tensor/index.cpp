@@ -22,9 +22,10 @@
 
 #include "tensor/parallel.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
-#include <fmt/ranges.h>
 
 namespace strata {
 namespace {
