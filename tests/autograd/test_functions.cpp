@@ -9,6 +9,7 @@
 #include "autograd/functions.h"
 #include "autograd/op_list.h"
 #include "tensor/index.h"
+#include "tensor/parallel.h"
 
 #include "autograd_testing.h"
 
@@ -443,4 +444,36 @@ TEST_CASE("ops report bad arguments, naming the op") {
             .find("scaled_dot_product_attention") != std::string::npos);
   CHECK(message([&] { embedding(Variable(ones({3}), true), ids({0}, {1})); }).find("embedding") != std::string::npos);
   CHECK(message([&] { reduce(x, "a b -> a", "median"); }).find("median") != std::string::npos);
+}
+
+TEST_CASE("fused ops give bitwise the same values and gradients on 1 and 2 threads") {
+  // Sizes that split every fused kernel into several parallel chunks (rms_norm: blocks of 32 rows;
+  // cross_entropy: 4 rows; attention: 64 rows; swiglu: 16384 elements).
+  const Tensor t = randint(0, 50, {3, 40}, DType::i64);
+  const std::vector<std::pair<std::string, std::function<Variable(const std::vector<Variable>&)>>> ops = {
+      {"cross_entropy", [&](auto x) { return cross_entropy(x[0], t); }},
+      {"rms_norm", [](auto x) { return rms_norm(x[1], x[2]); }},
+      {"swiglu", [](auto x) { return swiglu(x[3], x[4]); }},
+      {"scaled_dot_product_attention",
+       [](auto x) { return scaled_dot_product_attention(x[5], x[6], x[7], causal(40)); }},
+  };
+  const std::vector<Tensor> values = {rnd({3, 40, 50}, 1, -4, 4).to(DType::f32), rnd({3, 40, 64}, 2).to(DType::f32),
+                                      rnd({64}, 3).to(DType::f32),         rnd({70, 300}, 4).to(DType::f32),
+                                      rnd({70, 300}, 5).to(DType::f32),    rnd({2, 4, 40, 8}, 6).to(DType::f32),
+                                      rnd({2, 4, 40, 8}, 7).to(DType::f32), rnd({2, 4, 40, 8}, 8).to(DType::f32)};
+  const int threads = get_num_threads();
+  for (const auto& [name, op] : ops) {
+    CAPTURE(name);
+    std::vector<std::vector<float>> results[2];
+    for (int n : {1, 2}) {
+      set_num_threads(n);
+      std::vector<Variable> x = leaves_of(values);
+      Variable y = op(x);
+      std::vector<Tensor> g = grad(y, x, random_values(y.shape(), 9, -1, 1, DType::f32));
+      results[n - 1].push_back(y.data().to_vector<float>());
+      for (const Tensor& gi : g) results[n - 1].push_back(gi.to_vector<float>());
+    }
+    CHECK(results[0] == results[1]);
+  }
+  set_num_threads(threads);
 }
