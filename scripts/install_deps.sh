@@ -3,7 +3,8 @@
 # Skips apt when every package is already installed; uses sudo when not run as root.
 set -euo pipefail
 here=$(dirname "$0")
-read -ra pkgs < <(tr '\n' ' ' < "$here/packages.txt")
+# (a here-string ends in a newline, so read succeeds even when the file does not)
+read -ra pkgs <<< "$(tr '\n' ' ' < "$here/packages.txt")"
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
