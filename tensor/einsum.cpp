@@ -485,10 +485,10 @@ AxesPlan plan_axes(AxisOp op, const std::string& pattern, const Shape& shape, co
       const auto it = sizes.find(a.name);
       const int64_t n = a.literal > 0 ? a.literal : it != sizes.end() ? it->second : -1;
       if (n < 0) {
-        check(unknown < 0,
-              "{}: cannot infer the sizes of both {} and {} in {} (dim {} of the input has size {}); hint: give "
-              "all but one of a group's axes in sizes",
-              at, plan.left_axes[unknown], a.name, group_text(g), dim, shape[dim]);
+        if (unknown >= 0)
+          fail("{}: cannot infer the sizes of both {} and {} in {} (dim {} of the input has size {}); hint: give "
+               "all but one of a group's axes in sizes",
+               at, plan.left_axes[unknown], a.name, group_text(g), dim, shape[dim]);
         unknown = static_cast<int64_t>(plan.left_axes.size());
       } else {
         known *= n;
