@@ -4,8 +4,8 @@
 // bitwise equal for the adds.
 #include "tensor/index.h"
 
-#include "tensor/parallel.h"
 #include "tensor/random.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
@@ -13,24 +13,11 @@
 #include <limits>
 
 using namespace strata;
+using namespace strata::testing;
 
 namespace {
 
-// 0, 1, 2, ... as float32 in `shape`.
-Tensor iota(const Shape& shape, DType dtype = DType::f32) {
-  return arange(0.0, double(shape.numel()), 1.0, dtype).view(shape);
-}
-
 std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-
-template <class F>
-Tensor with_threads(int threads, F&& f) {
-  const int saved = get_num_threads();
-  set_num_threads(threads);
-  Tensor out = f();
-  set_num_threads(saved);
-  return out;
-}
 
 }  // namespace
 
@@ -263,19 +250,18 @@ TEST_CASE("index_add and scatter_add give bitwise identical results for 1 and 2 
   const Tensor g = uniform({64, 128, 96}, -1, 1, DType::f32, &gen);  // (B, T, C)
   const Tensor ids = randint(0, 50, {64, 128}, DType::i64, &gen);     // (B, T) ids of a 50-word vocab
   auto embedding_grad = [&] { return index_add(zeros({50, 96}), 0, ids, g); };
-  const Tensor one = with_threads(1, embedding_grad), two = with_threads(2, embedding_grad);
-  CHECK(one.to_vector<float>() == two.to_vector<float>());
+  CHECK_TENSOR_BITWISE(with_threads(1, embedding_grad), with_threads(2, embedding_grad));
   // Along dim 1, so threads split dim 0 (each piece owns its own outputs).
   const Tensor ids1 = randint(0, 20, {256}, DType::i64, &gen);
   const Tensor g1 = uniform({64, 256, 32}, -1, 1, DType::f32, &gen);
   auto middle = [&] { return index_add(zeros({64, 20, 32}), 1, ids1, g1); };
-  CHECK(with_threads(1, middle).to_vector<float>() == with_threads(2, middle).to_vector<float>());
+  CHECK_TENSOR_BITWISE(with_threads(1, middle), with_threads(2, middle));
   const Tensor cols = randint(0, 40, {8192, 96}, DType::i64, &gen);
   const Tensor src = uniform({8192, 96}, -1, 1, DType::f32, &gen);
   auto scatter = [&] { return scatter_add(zeros({8192, 40}), 1, cols, src); };
-  CHECK(with_threads(1, scatter).to_vector<float>() == with_threads(2, scatter).to_vector<float>());
+  CHECK_TENSOR_BITWISE(with_threads(1, scatter), with_threads(2, scatter));
   auto scatter_rows = [&] { return scatter_add(zeros({40, 96}), 0, cols, src); };  // rows repeat
-  CHECK(with_threads(1, scatter_rows).to_vector<float>() == with_threads(2, scatter_rows).to_vector<float>());
+  CHECK_TENSOR_BITWISE(with_threads(1, scatter_rows), with_threads(2, scatter_rows));
 }
 
 TEST_CASE("masked_fill") {

@@ -7,44 +7,21 @@
 // this under ASan/UBSan, so an out-of-bounds read would fail it too).
 #include "tensor/io.h"
 
-#include <doctest/doctest.h>
+#include "tests/testing/tensor_testing.h"
 
-#include <unistd.h>
+#include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 using namespace strata;
+using namespace strata::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
-// tests/fixtures/tensor/<name>, found from this file's path (meson compiles it by a path relative
-// to the build directory, where it also runs the tests).
-std::string fixture(const std::string& name) {
-  return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "tensor" / name).string();
-}
-
-// A fresh directory for one test case, removed with everything in it afterwards.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / fmt::format("strata_test_io_{}_{}", ::getpid(), counter++);
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-  size_t entries() const { return std::distance(fs::directory_iterator(dir), fs::directory_iterator()); }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 // Writes a new file (removing the old one first: ext4 flushes a file that is truncated and
 // rewritten in place to disk on close, which made the thousands of writes below slow).
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -65,17 +42,6 @@ bool loads(const std::string& path, const std::string& bytes, Load load) {
   }
 }
 
-// The message of the strata::Error that f throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // A small tensor of every dtype: values that differ per element and exercise signs and bytes.
 Tensor sample(DType dtype, const Shape& shape) {
   return visit_dtype(dtype, [&]<class T>() {
@@ -88,14 +54,6 @@ Tensor sample(DType dtype, const Shape& shape) {
     }
     return from_vector(v, shape);
   });
-}
-
-// Same shape, dtype and elements (bitwise for floats: -0.0 and NaN payloads included).
-void check_same(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  REQUIRE(a.dtype() == b.dtype());
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  CHECK(std::memcmp(ca.data_ptr(), cb.data_ptr(), size_t(a.numel()) * a.element_size()) == 0);
 }
 
 // The bytes of a safetensors file with this JSON header and data.
@@ -128,8 +86,8 @@ TEST_CASE("npy: every dtype round-trips through save_npy / load_npy / load_npy_m
       Tensor t = sample(dtype, shape);
       const std::string path = tmp / "t.npy";
       save_npy(path, t);
-      check_same(load_npy(path), t);
-      check_same(load_npy_mmap(path), t);
+      CHECK_TENSOR_BITWISE(load_npy(path), t);
+      CHECK_TENSOR_BITWISE(load_npy_mmap(path), t);
     }
   }
   CHECK(tmp.entries() == 1);  // no temporary file left behind
@@ -138,8 +96,8 @@ TEST_CASE("npy: every dtype round-trips through save_npy / load_npy / load_npy_m
 TEST_CASE("npy: save_npy writes numpy's exact bytes") {
   TempDir tmp;
   // q.npy was written by numpy; reading and writing it back gives the same file.
-  save_npy(tmp / "q.npy", load_npy(fixture("q.npy")));
-  CHECK(read_bytes(tmp / "q.npy") == read_bytes(fixture("q.npy")));
+  save_npy(tmp / "q.npy", load_npy(fixture_path("tensor/q.npy")));
+  CHECK(read_file(tmp / "q.npy") == read_file(fixture_path("tensor/q.npy")));
   // The 128 header bytes numpy 1.24 writes for a bool scalar and an int64 vector (np.save to a
   // BytesIO): magic, version 1.0, length 118, the dict padded with spaces, '\n'.
   auto numpy_header = [](const std::string& dict) {
@@ -147,14 +105,14 @@ TEST_CASE("npy: save_npy writes numpy's exact bytes") {
     return h + std::string(127 - h.size(), ' ') + "\n";
   };
   save_npy(tmp / "s.npy", from_vector<bool>({true}, Shape{}));
-  CHECK(read_bytes(tmp / "s.npy") == numpy_header("{'descr': '|b1', 'fortran_order': False, 'shape': (), }") + "\1");
+  CHECK(read_file(tmp / "s.npy") == numpy_header("{'descr': '|b1', 'fortran_order': False, 'shape': (), }") + "\1");
   save_npy(tmp / "v.npy", zeros({5}, DType::i64));
-  CHECK(read_bytes(tmp / "v.npy") ==
+  CHECK(read_file(tmp / "v.npy") ==
         numpy_header("{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }") + std::string(40, '\0'));
 }
 
 TEST_CASE("npy: the CS336 fixture q.npy reads with numpy's shape and values") {
-  Tensor q = load_npy(fixture("q.npy"));
+  Tensor q = load_npy(fixture_path("tensor/q.npy"));
   CHECK(q.dtype() == DType::f32);
   CHECK(q.shape() == Shape{4, 12, 64});
   // Values printed by /usr/bin/python3 numpy: a[0, 0, :3], a[1, 2, 3], a[3, 11, 61:] (shortest
@@ -169,7 +127,7 @@ TEST_CASE("npy: the CS336 fixture q.npy reads with numpy's shape and values") {
 }
 
 TEST_CASE("npy: a format 2.0 header (numpy's and a hand-made one) reads") {
-  Tensor a = load_npy(fixture("v2_header.npy"));
+  Tensor a = load_npy(fixture_path("tensor/v2_header.npy"));
   CHECK(a.dtype() == DType::i32);
   CHECK(a.shape() == Shape{2, 3});
   CHECK(a.to_vector<int32_t>() == std::vector<int32_t>{0, 1, 2, 3, 4, 5});
@@ -186,12 +144,12 @@ TEST_CASE("npy: a format 2.0 header (numpy's and a hand-made one) reads") {
 
 TEST_CASE("npy: load_npy_mmap views the file; writes to it stay private") {
   TempDir tmp;
-  fs::copy_file(fixture("q.npy"), tmp / "q.npy");
+  fs::copy_file(fixture_path("tensor/q.npy"), tmp / "q.npy");
   Tensor m = load_npy_mmap(tmp / "q.npy");
-  check_same(m, load_npy(fixture("q.npy")));
+  CHECK_TENSOR_BITWISE(m, load_npy(fixture_path("tensor/q.npy")));
   m.data<float>()[0] = 42.0f;
   CHECK(m.at<float>({0, 0, 0}) == 42.0f);
-  CHECK(read_bytes(tmp / "q.npy") == read_bytes(fixture("q.npy")));
+  CHECK(read_file(tmp / "q.npy") == read_file(fixture_path("tensor/q.npy")));
   // The mapping lives as long as a view of it.
   Tensor row = m.select(0, 3);
   m = Tensor();
@@ -204,7 +162,7 @@ TEST_CASE("npy: a non-contiguous tensor is written as its contiguous copy") {
   save_npy(tmp / "t.npy", t);
   Tensor back = load_npy(tmp / "t.npy");
   CHECK(back.is_contiguous());
-  check_same(back, t);
+  CHECK_TENSOR_BITWISE(back, t);
 }
 
 TEST_CASE("npy: unsupported layouts are refused with a reason") {
@@ -276,7 +234,7 @@ TEST_CASE("npy: corrupt files are refused: bad magic, sizes, absurd header lengt
 TEST_CASE("npy: every truncation and every header bit flip gives a tensor or an Error") {
   TempDir tmp;
   save_npy(tmp / "good.npy", sample(DType::f32, {3, 4}));
-  const std::string good = read_bytes(tmp / "good.npy"), path = tmp / "bad.npy";
+  const std::string good = read_file(tmp / "good.npy"), path = tmp / "bad.npy";
   for (auto load : {load_npy, load_npy_mmap}) {
     for (size_t len = 0; len < good.size(); ++len) {
       CAPTURE(len);
@@ -311,10 +269,10 @@ TEST_CASE("safetensors: every dtype round-trips, with metadata, zero-size and 0-
   REQUIRE(f.tensors.size() == tensors.size());
   for (const auto& [name, t] : tensors) {
     CAPTURE(name);
-    check_same(f.tensors.at(name), t);
+    CHECK_TENSOR_BITWISE(f.tensors.at(name), t);
   }
   // The data follows the header at an 8-byte aligned offset.
-  const std::string bytes = read_bytes(tmp / "m.safetensors");
+  const std::string bytes = read_file(tmp / "m.safetensors");
   uint64_t header_len;
   std::memcpy(&header_len, bytes.data(), 8);
   CHECK(header_len % 8 == 0);
@@ -322,12 +280,12 @@ TEST_CASE("safetensors: every dtype round-trips, with metadata, zero-size and 0-
 }
 
 TEST_CASE("safetensors: BF16 and F16 from torch load as torch's float32 values") {
-  SafetensorsFile f = load_safetensors(fixture("half.safetensors"));
+  SafetensorsFile f = load_safetensors(fixture_path("tensor/half.safetensors"));
   CHECK(f.metadata == std::map<std::string, std::string>{{"source", "make_io_golden.py"}});
   for (const char* name : {"bf16", "f16"}) {
     CAPTURE(name);
     const Tensor& got = f.tensors.at(name);
-    Tensor want = load_npy(fixture(fmt::format("half_expected_{}.npy", name)));
+    Tensor want = load_npy(fixture_path(fmt::format("tensor/half_expected_{}.npy", name)));
     CHECK(got.dtype() == DType::f32);
     REQUIRE(got.shape() == want.shape());
     std::vector<float> g = got.to_vector<float>(), w = want.to_vector<float>();
@@ -420,7 +378,7 @@ TEST_CASE("safetensors: every truncation and every header bit flip gives tensors
   save_safetensors(tmp / "good.safetensors",
                    {{"w", sample(DType::f32, {2, 3})}, {"b", sample(DType::b8, {4})}, {"i", sample(DType::i64, {2})}},
                    {{"k", "v"}});
-  const std::string good = read_bytes(tmp / "good.safetensors"), path = tmp / "bad.safetensors";
+  const std::string good = read_file(tmp / "good.safetensors"), path = tmp / "bad.safetensors";
   for (size_t len = 0; len < good.size(); ++len) {
     CAPTURE(len);
     CHECK_FALSE(loads(path, good.substr(0, len), load_safetensors));
@@ -461,7 +419,7 @@ TEST_CASE("writes are atomic: a failed write keeps the old file and leaves no te
   save_npy(path, sample(DType::f32, {3}));
   // Overwriting succeeds and replaces the file.
   save_npy(path, sample(DType::f32, {4}));
-  check_same(load_npy(path), sample(DType::f32, {4}));
+  CHECK_TENSOR_BITWISE(load_npy(path), sample(DType::f32, {4}));
   CHECK(tmp.entries() == 1);
 
   // The target is a directory: the data is written to the temporary, the rename fails, and the
@@ -475,5 +433,5 @@ TEST_CASE("writes are atomic: a failed write keeps the old file and leaves no te
   // A missing directory: nothing is created.
   CHECK(error_of([&] { save_npy(tmp / "no/t.npy", zeros({1})); })
             .starts_with(fmt::format("save_npy: cannot create '{}.tmp.", tmp / "no/t.npy")));
-  check_same(load_npy(path), sample(DType::f32, {4}));
+  CHECK_TENSOR_BITWISE(load_npy(path), sample(DType::f32, {4}));
 }

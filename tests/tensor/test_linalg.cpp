@@ -3,15 +3,15 @@
 // threads bitwise equal.
 #include "tensor/linalg.h"
 
-#include "tensor/parallel.h"
-#include "tensor/random.h"
 #include "tensor/storage.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 using namespace strata;
+using namespace strata::testing;
 
 namespace {
 
@@ -85,82 +85,66 @@ void check_matmul(const Tensor& a, const Tensor& b) {
   }
 }
 
-Tensor random_tensor(const Shape& shape, DType dtype, uint64_t seed) {
-  Generator gen(seed);
-  return uniform(shape, -1.0, 1.0, dtype, &gen);
-}
-
-bool bitwise_equal(const Tensor& x, const Tensor& y) {
-  return x.shape() == y.shape() && x.to_vector<double>() == y.to_vector<double>();
-}
-
-// Runs f with `threads` threads, restoring the previous count after.
-template <class F>
-Tensor with_threads(int threads, F&& f) {
-  const int saved = get_num_threads();
-  set_num_threads(threads);
-  Tensor out = f();
-  set_num_threads(saved);
-  return out;
-}
+// Uniform values in [-1, 1).
+Tensor operand(const Shape& shape, DType dtype, uint64_t seed) { return random_tensor(shape, dtype, -1, 1, seed); }
 
 }  // namespace
 
 TEST_CASE("matmul equals the naive loop on every layout") {
   for (DType dt : {DType::f32, DType::f64}) {
     INFO(std::string(dtype_name(dt)));
-    SUBCASE("contiguous 2-D") { check_matmul(random_tensor({5, 7}, dt, 1), random_tensor({7, 3}, dt, 2)); }
+    SUBCASE("contiguous 2-D") { check_matmul(operand({5, 7}, dt, 1), operand({7, 3}, dt, 2)); }
     SUBCASE("transposed views (passed as transpose flags)") {
-      const Tensor at = random_tensor({7, 5}, dt, 3), bt = random_tensor({3, 7}, dt, 4);
-      check_matmul(at.mT(), random_tensor({7, 3}, dt, 5));
-      check_matmul(random_tensor({5, 7}, dt, 6), bt.mT());
+      const Tensor at = operand({7, 5}, dt, 3), bt = operand({3, 7}, dt, 4);
+      check_matmul(at.mT(), operand({7, 3}, dt, 5));
+      check_matmul(operand({5, 7}, dt, 6), bt.mT());
       check_matmul(at.mT(), bt.mT());
     }
     SUBCASE("sliced rows and columns (leading dimension > width)") {
-      const Tensor big = random_tensor({12, 10}, dt, 7);
-      check_matmul(big.slice(0, 1, 11, 2).slice(1, 2, 9), random_tensor({7, 4}, dt, 8));  // ld 20
-      check_matmul(random_tensor({3, 5}, dt, 9), big.slice(0, 2, 7).slice(1, 1, 8));      // ld 10
-      check_matmul(big.slice(0, 0, 6).slice(1, 0, 5).mT(), random_tensor({6, 2}, dt, 10)); // T, ld 10
+      const Tensor big = operand({12, 10}, dt, 7);
+      check_matmul(big.slice(0, 1, 11, 2).slice(1, 2, 9), operand({7, 4}, dt, 8));  // ld 20
+      check_matmul(operand({3, 5}, dt, 9), big.slice(0, 2, 7).slice(1, 1, 8));      // ld 10
+      check_matmul(big.slice(0, 0, 6).slice(1, 0, 5).mT(), operand({6, 2}, dt, 10)); // T, ld 10
     }
     SUBCASE("a layout BLAS cannot read is copied") {
-      const Tensor big = random_tensor({8, 10}, dt, 11);
-      check_matmul(big.slice(0, 0, 8, 2).slice(1, 0, 10, 2), random_tensor({5, 3}, dt, 12));  // strides (20, 2)
-      check_matmul(random_tensor({3, 1}, dt, 13).expand({3, 4}), random_tensor({4, 2}, dt, 14));  // col stride 0
-      check_matmul(random_tensor({1, 4}, dt, 15).expand({3, 4}), random_tensor({4, 2}, dt, 16));  // row stride 0
+      const Tensor big = operand({8, 10}, dt, 11);
+      check_matmul(big.slice(0, 0, 8, 2).slice(1, 0, 10, 2), operand({5, 3}, dt, 12));  // strides (20, 2)
+      check_matmul(operand({3, 1}, dt, 13).expand({3, 4}), operand({4, 2}, dt, 14));  // col stride 0
+      check_matmul(operand({1, 4}, dt, 15).expand({3, 4}), operand({4, 2}, dt, 16));  // row stride 0
     }
     SUBCASE("batched, broadcast batch dims and expanded operands") {
-      check_matmul(random_tensor({4, 3, 5}, dt, 17), random_tensor({4, 5, 2}, dt, 18));
-      check_matmul(random_tensor({2, 1, 4, 5}, dt, 19), random_tensor({3, 5, 6}, dt, 20));
-      check_matmul(random_tensor({3, 5, 6}, dt, 21).mT(), random_tensor({2, 1, 5, 4}, dt, 22));
-      check_matmul(random_tensor({3, 4}, dt, 23), random_tensor({2, 4, 3}, dt, 24));
-      check_matmul(random_tensor({1, 3, 4}, dt, 25).expand({5, 3, 4}), random_tensor({5, 4, 2}, dt, 26));
-      check_matmul(random_tensor({2, 3, 4}, dt, 27).permute({1, 0, 2}), random_tensor({3, 4, 5}, dt, 28));
+      check_matmul(operand({4, 3, 5}, dt, 17), operand({4, 5, 2}, dt, 18));
+      check_matmul(operand({2, 1, 4, 5}, dt, 19), operand({3, 5, 6}, dt, 20));
+      check_matmul(operand({3, 5, 6}, dt, 21).mT(), operand({2, 1, 5, 4}, dt, 22));
+      check_matmul(operand({3, 4}, dt, 23), operand({2, 4, 3}, dt, 24));
+      check_matmul(operand({1, 3, 4}, dt, 25).expand({5, 3, 4}), operand({5, 4, 2}, dt, 26));
+      check_matmul(operand({2, 3, 4}, dt, 27).permute({1, 0, 2}), operand({3, 4, 5}, dt, 28));
     }
     SUBCASE("batch dims folded into rows: (B, T, C) @ (C, N) and @ W.mT()") {
-      const Tensor x = random_tensor({3, 4, 6}, dt, 29), w = random_tensor({5, 6}, dt, 30);
+      const Tensor x = operand({3, 4, 6}, dt, 29), w = operand({5, 6}, dt, 30);
       check_matmul(x, w.mT());
-      check_matmul(x, random_tensor({6, 5}, dt, 31));
-      check_matmul(random_tensor({2, 3, 4, 6}, dt, 32), w.mT());
+      check_matmul(x, operand({6, 5}, dt, 31));
+      check_matmul(operand({2, 3, 4, 6}, dt, 32), w.mT());
       check_matmul(x.slice(1, 0, 3), w.mT());                                  // rows do not continue: no fold
       check_matmul(x.slice(1, 1, 2), w.mT());                                  // one row per batch: fold with ld 24
-      check_matmul(random_tensor({3, 4, 6}, dt, 33).transpose(0, 1), w.mT());  // batch stride < rows*ld
-      check_matmul(x, random_tensor({1, 6, 5}, dt, 34));                       // size-1 batch dim in b
+      check_matmul(operand({3, 4, 6}, dt, 33).transpose(0, 1), w.mT());  // batch stride < rows*ld
+      check_matmul(x, operand({1, 6, 5}, dt, 34));                       // size-1 batch dim in b
     }
     SUBCASE("1-D operands are promoted and the added dim removed") {
-      const Tensor v = random_tensor({6}, dt, 35), w = random_tensor({6}, dt, 36);
-      const Tensor m = random_tensor({6, 3}, dt, 37), mt = random_tensor({4, 6}, dt, 38);
+      const Tensor v = operand({6}, dt, 35), w = operand({6}, dt, 36);
+      const Tensor m = operand({6, 3}, dt, 37), mt = operand({4, 6}, dt, 38);
       CHECK(matmul(v, w).shape() == Shape{});
       CHECK(matmul(v, m).shape() == Shape{3});
       CHECK(matmul(mt, v).shape() == Shape{4});
-      CHECK(matmul(v, random_tensor({2, 6, 3}, dt, 39)).shape() == Shape{2, 3});
-      CHECK(matmul(random_tensor({2, 4, 6}, dt, 40), v).shape() == Shape{2, 4});
+      CHECK(matmul(v, operand({2, 6, 3}, dt, 39)).shape() == Shape{2, 3});
+      CHECK(matmul(operand({2, 4, 6}, dt, 40), v).shape() == Shape{2, 4});
       double dot = 0;
       for (int64_t i = 0; i < 6; ++i) dot += v.at<double>({i}) * w.at<double>({i});
       CHECK(matmul(v, w).item<double>() == doctest::Approx(dot).epsilon(1e-6));  // 6 products in f32
       check_matmul(v.unsqueeze(0), m);
       check_matmul(mt, w.unsqueeze(1));
-      CHECK(bitwise_equal(matmul(v, m), matmul(v.unsqueeze(0), m).squeeze(0)));
-      CHECK(bitwise_equal(matmul(mt, v), matmul(mt, v.unsqueeze(1)).squeeze(1)));
+      CHECK_TENSOR_BITWISE(matmul(v, m), matmul(v.unsqueeze(0), m).squeeze(0));
+      CHECK_TENSOR_BITWISE(matmul(mt, v), matmul(mt, v.unsqueeze(1)).squeeze(1));
     }
   }
 }
@@ -173,14 +157,14 @@ TEST_CASE("transposed views and broadcast or folded batches are not copied") {
     const Tensor out = f();
     return allocator_stats().cached_bytes;
   };
-  const Tensor a = random_tensor({256, 256}, DType::f32, 50), w = random_tensor({256, 256}, DType::f32, 51);
-  const Tensor x = random_tensor({4, 256, 256}, DType::f32, 52);
+  const Tensor a = operand({256, 256}, DType::f32, 50), w = operand({256, 256}, DType::f32, 51);
+  const Tensor x = operand({4, 256, 256}, DType::f32, 52);
   CHECK(bytes_copied_by([&] { return matmul(a, w.mT()); }) == 0);
   CHECK(bytes_copied_by([&] { return matmul(a.mT(), w.mT()); }) == 0);
   CHECK(bytes_copied_by([&] { return matmul(x, w.mT()); }) == 0);
   CHECK(bytes_copied_by([&] { return matmul(x.mT(), w.expand({4, 256, 256})); }) == 0);
   CHECK(bytes_copied_by([&] { return matmul(x.slice(1, 0, 256, 2), x.mT()); }) == 0);
-  CHECK(bytes_copied_by([&] { return matmul(random_tensor({256}, DType::f32, 53), x); }) == 0);
+  CHECK(bytes_copied_by([&] { return matmul(operand({256}, DType::f32, 53), x); }) == 0);
   // Strides (256, 2) are not a BLAS layout: a (256, 128) float32 copy, 128 KiB.
   CHECK(bytes_copied_by([&] { return matmul(a.slice(1, 0, 256, 2), w.slice(0, 0, 128)); }) == 256 * 128 * 4);
 }
@@ -232,19 +216,20 @@ TEST_CASE("outer") {
 
 TEST_CASE("matmul gives bitwise identical results for 1 and 2 threads") {
   // A batch of small GEMMs (split over our threads) and one big GEMM (split by OpenBLAS).
-  const Tensor q = random_tensor({16, 64, 32}, DType::f32, 41), k = random_tensor({16, 64, 32}, DType::f32, 42);
-  const Tensor x = random_tensor({384, 320}, DType::f32, 43), w = random_tensor({288, 320}, DType::f32, 44);
-  CHECK(bitwise_equal(with_threads(1, [&] { return matmul(q, k.mT()); }),
-                      with_threads(2, [&] { return matmul(q, k.mT()); })));
-  CHECK(bitwise_equal(with_threads(1, [&] { return matmul(x, w.mT()); }),
-                      with_threads(2, [&] { return matmul(x, w.mT()); })));
+  const Tensor q = operand({16, 64, 32}, DType::f32, 41), k = operand({16, 64, 32}, DType::f32, 42);
+  const Tensor x = operand({384, 320}, DType::f32, 43), w = operand({288, 320}, DType::f32, 44);
+  CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(q, k.mT()); }),
+                       with_threads(2, [&] { return matmul(q, k.mT()); }));
+  CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(x, w.mT()); }),
+                       with_threads(2, [&] { return matmul(x, w.mT()); }));
   // Matrix-vector products (gemv), which OpenBLAS also splits over its threads.
-  const Tensor v = random_tensor({1, 320}, DType::f32, 45), big = random_tensor({320, 6000}, DType::f32, 46);
-  for (const Tensor& rhs : {big, random_tensor({6000, 320}, DType::f32, 47).mT()}) {
-    CHECK(bitwise_equal(with_threads(1, [&] { return matmul(v, rhs); }), with_threads(2, [&] { return matmul(v, rhs); })));
-    CHECK(bitwise_equal(with_threads(1, [&] { return matmul(rhs.mT(), v.mT()); }),
-                        with_threads(2, [&] { return matmul(rhs.mT(), v.mT()); })));
+  const Tensor v = operand({1, 320}, DType::f32, 45), big = operand({320, 6000}, DType::f32, 46);
+  for (const Tensor& rhs : {big, operand({6000, 320}, DType::f32, 47).mT()}) {
+    CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(v, rhs); }),
+                         with_threads(2, [&] { return matmul(v, rhs); }));
+    CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(rhs.mT(), v.mT()); }),
+                         with_threads(2, [&] { return matmul(rhs.mT(), v.mT()); }));
   }
-  CHECK(bitwise_equal(with_threads(1, [&] { return matmul(q.to(DType::f64), k.to(DType::f64).mT()); }),
-                      with_threads(2, [&] { return matmul(q.to(DType::f64), k.to(DType::f64).mT()); })));
+  CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(q.to(DType::f64), k.to(DType::f64).mT()); }),
+                       with_threads(2, [&] { return matmul(q.to(DType::f64), k.to(DType::f64).mT()); }));
 }

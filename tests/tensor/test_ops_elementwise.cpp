@@ -17,7 +17,7 @@
 #include "tensor/ops.h"
 
 #include "tensor/parallel.h"
-#include "tests/tensor/ops_testing.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
@@ -102,10 +102,10 @@ TEST_CASE("unary ops match the scalar reference on every layout") {
           const Tensor x = random_layout(shape, layout, dtype, c.lo, c.hi, 7);
           const Tensor got = c.fast(x);
           CHECK(got.is_contiguous());
-          // exp's results below 1e-38 (float) are subnormal, which xsimd does not produce exactly.
-          check_close(got, naive::unary(c.ref, x), c.ulp, dtype == DType::f32 ? 1.2e-38 : 0.0, what);
           INFO(what);
-          CHECK(bitwise_equal(got, c.fast(x.contiguous())));
+          // exp's results below 1e-38 (float) are subnormal, which xsimd does not produce exactly.
+          CHECK_TENSOR_ULP(got, naive::unary(c.ref, x), c.ulp, dtype == DType::f32 ? 1.2e-38 : 0.0);
+          CHECK_TENSOR_BITWISE(got, c.fast(x.contiguous()));
         }
 }
 
@@ -113,7 +113,10 @@ TEST_CASE("unary ops on special values") {
   for (DType dtype : kFloating) {
     const Tensor x = tensor({-kInf, -100, -1, -0.0, 0.0, 1, 100, kInf, kNaN}, dtype);
     const double subnormal = dtype == DType::f32 ? 1.2e-38 : 0.0;  // (see above)
-    for (const UnaryCase& c : kUnary) check_close(c.fast(x), naive::unary(c.ref, x), c.ulp, subnormal, c.name);
+    for (const UnaryCase& c : kUnary) {
+      INFO(c.name);
+      CHECK_TENSOR_ULP(c.fast(x), naive::unary(c.ref, x), c.ulp, subnormal);
+    }
   }
 }
 
@@ -153,8 +156,8 @@ TEST_CASE("unary ops give torch's values") {
        2, 0.0},
   };
   for (const Want& w : wants) {
-    check_close(w.f(tensor(x, DType::f64)), tensor(w.values, DType::f64), 4, w.abs64);
-    check_close(w.f(tensor(x, DType::f32)), tensor(w.values, DType::f32), w.ulp32);
+    CHECK_TENSOR_ULP(w.f(tensor(x, DType::f64)), tensor(w.values, DType::f64), 4, w.abs64);
+    CHECK_TENSOR_ULP(w.f(tensor(x, DType::f32)), tensor(w.values, DType::f32), w.ulp32, 0.0);
   }
   // Edge cases, also as torch gives them: relu keeps NaN and -0.0, silu(-inf) is NaN.
   const Tensor r = relu(tensor({kNaN, -0.0, -2.0, 3.0}));
@@ -175,8 +178,8 @@ TEST_CASE("binary ops match the scalar reference on every layout and broadcast")
           for (Layout lb : kLayouts) {
             const Tensor a = random_layout(shape, la, dtype, c.lo, c.hi, 1);
             const Tensor b = random_layout(shape, lb, dtype, c.lo, c.hi, 2);
-            check_close(c.fast(a, b), naive::binary(c.ref, a, b), 0, 0.0,
-                        fmt::format("{} {} {} {} with {}", c.name, dtype, shape, layout_name(la), layout_name(lb)));
+            INFO(fmt::format("{} {} {} {} with {}", c.name, dtype, shape, layout_name(la), layout_name(lb)));
+            CHECK_TENSOR_ULP(c.fast(a, b), naive::binary(c.ref, a, b), 0, 0.0);
           }
       // Broadcasting shapes: a row, a column, a 0-d scalar, both sides growing.
       const std::pair<Shape, Shape> pairs[] = {
@@ -184,8 +187,8 @@ TEST_CASE("binary ops match the scalar reference on every layout and broadcast")
       for (const auto& [sa, sb] : pairs) {
         const Tensor a = random_tensor(sa, dtype, c.lo, c.hi, 3);
         const Tensor b = random_tensor(sb, dtype, c.lo, c.hi, 4);
-        check_close(c.fast(a, b), naive::binary(c.ref, a, b), 0, 0.0,
-                    fmt::format("{} {} {} with {}", c.name, dtype, sa, sb));
+        INFO(fmt::format("{} {} {} with {}", c.name, dtype, sa, sb));
+        CHECK_TENSOR_ULP(c.fast(a, b), naive::binary(c.ref, a, b), 0, 0.0);
       }
     }
 }
@@ -241,7 +244,7 @@ TEST_CASE("comparisons, where, clamp and logical_not") {
   CHECK(w.to_vector<float>() == std::vector<float>{1, 2, 3, 9, 9, 9});
   // On a strided input, where agrees with the contiguous copy.
   const Tensor x = random_layout({6, 37}, Layout::transposed, DType::f32, -1, 1, 5);
-  CHECK(bitwise_equal(where(gt(x, 0.0), x, 0.0), relu(x.contiguous())));
+  CHECK_TENSOR_BITWISE(where(gt(x, 0.0), x, 0.0), relu(x.contiguous()));
 
   CHECK(clamp(tensor({kNaN, -2, 0.5, 2}), -1, 1).to_vector<float>()[1] == -1);
   CHECK(clamp(tensor({kNaN, -2, 0.5, 2}), -1, 1).to_vector<float>()[3] == 1);
@@ -397,12 +400,12 @@ TEST_CASE("large contiguous outputs (streaming stores) at aligned and misaligned
   // 5M floats = 20 MB, above the streaming threshold; the narrow view starts 1 element in.
   const Tensor a = random_tensor({5'000'003}, DType::f32, -5, 5, 11);
   const Tensor b = random_tensor({5'000'003}, DType::f32, -5, 5, 12);
-  check_close(add(a, b), naive::binary(naive::Binary::add, a, b), 0);
-  check_close(exp(a), naive::unary(naive::Unary::exp, a), kUlp);
+  CHECK_TENSOR_ULP(add(a, b), naive::binary(naive::Binary::add, a, b), 0, 0.0);
+  CHECK_TENSOR_ULP(exp(a), naive::unary(naive::Unary::exp, a), kUlp, 0.0);
   Tensor big = zeros({5'000'010});
   Tensor window = big.narrow(0, 1, 5'000'003);
   window.copy_(a);
-  CHECK(bitwise_equal(window, a));
+  CHECK_TENSOR_BITWISE(window, a);
   CHECK(big.at<float>({0}) == 0.0f);
   CHECK(big.at<float>({5'000'004}) == 0.0f);
 }

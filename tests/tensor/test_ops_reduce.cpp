@@ -16,7 +16,7 @@
 //     [-20, 20], so |x - m| <= 40), against a reference computed in float64.
 #include "tensor/ops.h"
 
-#include "tests/tensor/ops_testing.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
@@ -35,8 +35,9 @@ const DType kFloating[] = {DType::f32, DType::f64};
 
 // sum's tolerance: 1 ulp in float32; in float64 the bound above for n terms of magnitude <= 1.
 void check_sum(const Tensor& got, const Tensor& want, int64_t n, const std::string& what) {
-  if (got.dtype() == DType::f32) check_close(got, want, 1, 0.0, what);
-  else check_close(got, want, 0, 2.0 * double(n) * double(n) * std::ldexp(1.0, -53), what);
+  INFO(what);
+  if (got.dtype() == DType::f32) CHECK_TENSOR_ULP(got, want, 1, 0.0);
+  else CHECK_TENSOR_ULP(got, want, 0, 2.0 * double(n) * double(n) * std::ldexp(1.0, -53));
 }
 
 }  // namespace
@@ -179,7 +180,7 @@ TEST_CASE("amax, amin, max, min, argmax, argmin") {
 TEST_CASE("logsumexp gives torch's values, including infinities") {
   // torch.logsumexp([[1, 2, 3], [4, 6, 8]], dim=1) = [3.4076059644443806, 8.1429316284999]
   const Tensor m = tensor({1, 2, 3, 4, 6, 8}, {2, 3}, DType::f64);
-  check_close(logsumexp(m, {1}), tensor({3.4076059644443806, 8.1429316284999}, DType::f64), 4);
+  CHECK_TENSOR_ULP(logsumexp(m, {1}), tensor({3.4076059644443806, 8.1429316284999}, DType::f64), 4, 0.0);
   CHECK(logsumexp(m, {1}, true).shape() == Shape{2, 1});
   CHECK(logsumexp(m, {0, 1}).shape() == Shape{});
   // torch: logsumexp([[-inf, -inf], [inf, 1]], dim=1) = [-inf, inf]
@@ -195,34 +196,33 @@ TEST_CASE("softmax and log_softmax match the reference along every dim and layou
     for (Layout layout : kLayouts)
       for (int64_t dim : {0, 1, 2, -1}) {
         const Tensor x = random_layout({4, 9, 37}, layout, dtype, -20, 20, 4);
-        const std::string what = fmt::format("{} {} dim {}", dtype, layout_name(layout), dim);
+        INFO(fmt::format("{} {} dim {}", dtype, layout_name(layout), dim));
         const Tensor p = softmax(x, dim);
         CHECK(p.is_contiguous());
-        check_close(p, naive::softmax(x, dim), 8 + 40, 0.0, "softmax " + what);  // |x - m| <= 40
+        CHECK_TENSOR_ULP(p, naive::softmax(x, dim), 8 + 40, 0.0);  // |x - m| <= 40
         const double eps = dtype == DType::f32 ? std::ldexp(1.0, -23) : std::ldexp(1.0, -52);
-        check_close(log_softmax(x, dim), log(naive::softmax(x.to(DType::f64), dim)).to(dtype), 8, 4 * eps * 40,
-                    "log_softmax " + what);
+        CHECK_TENSOR_ULP(log_softmax(x, dim), log(naive::softmax(x.to(DType::f64), dim)).to(dtype), 8, 4 * eps * 40);
         // Each row sums to 1.
-        check_close(sum(p, {dim}), ones_like(sum(p, {dim})), 8, 0.0, "row sums " + what);
+        CHECK_TENSOR_ULP(sum(p, {dim}), ones_like(sum(p, {dim})), 8, 0.0);
       }
   // Long contiguous rows, as in a language model's output: (64, 10000).
   const Tensor logits = random_tensor({64, 10'000}, DType::f32, -30, 30, 10);
-  check_close(softmax(logits, -1), naive::softmax(logits, -1), 8 + 60);  // |x - m| <= 60
+  CHECK_TENSOR_ULP(softmax(logits, -1), naive::softmax(logits, -1), 8 + 60, 0.0);  // |x - m| <= 60
 }
 
 TEST_CASE("softmax gives torch's values and stays finite for large inputs") {
   // torch.softmax([[1, 2, 3], [4, 6, 8]], dim=1) and torch.log_softmax(same, dim=0), float64.
   const Tensor m = tensor({1, 2, 3, 4, 6, 8}, {2, 3}, DType::f64);
-  check_close(softmax(m, 1),
-              tensor({0.09003057317038045, 0.2447284710547976, 0.6652409557748218, 0.015876239976466765,
-                      0.11731042782619838, 0.8668133321973349},
-                     {2, 3}, DType::f64),
-              4);
-  check_close(log_softmax(m, 0),
-              tensor({-3.048587351573742, -4.0181499279178094, -5.006715348489118, -0.048587351573741965,
-                      -0.01814992791780978, -0.006715348489117967},
-                     {2, 3}, DType::f64),
-              4);
+  CHECK_TENSOR_ULP(softmax(m, 1),
+                   tensor({0.09003057317038045, 0.2447284710547976, 0.6652409557748218, 0.015876239976466765,
+                           0.11731042782619838, 0.8668133321973349},
+                          {2, 3}, DType::f64),
+                   4, 0.0);
+  CHECK_TENSOR_ULP(log_softmax(m, 0),
+                   tensor({-3.048587351573742, -4.0181499279178094, -5.006715348489118, -0.048587351573741965,
+                           -0.01814992791780978, -0.006715348489117967},
+                          {2, 3}, DType::f64),
+                   4, 0.0);
   // exp(1000) overflows, but softmax subtracts the max first.
   const Tensor big = softmax(tensor({1000, 1000, -kInf}), 0);
   CHECK(big.to_vector<float>() == std::vector<float>{0.5f, 0.5f, 0.0f});

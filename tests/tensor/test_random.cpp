@@ -5,7 +5,7 @@
 // the seeds are fixed anyway, so the tests are deterministic.
 #include "tensor/random.h"
 
-#include "tensor/parallel.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
@@ -15,6 +15,7 @@
 #include <numbers>
 
 using namespace strata;
+using namespace strata::testing;
 
 namespace {
 
@@ -28,16 +29,6 @@ Moments moments(const Tensor& t) {
   const double mean = sum / double(v.size());
   for (double x : v) sq += (x - mean) * (x - mean);
   return {mean, sq / double(v.size() - 1)};
-}
-
-// Runs f with the thread count set to n, then restores it.
-template <class F>
-auto with_threads(int n, F&& f) {
-  const int saved = get_num_threads();
-  set_num_threads(n);
-  auto result = f();
-  set_num_threads(saved);
-  return result;
 }
 
 // Standard normal density and CDF.
@@ -119,7 +110,7 @@ TEST_CASE("1 and 2 threads give bitwise identical tensors") {
   std::vector<Tensor> one = with_threads(1, draw_all), two = with_threads(2, draw_all);
   for (size_t i = 0; i < one.size(); ++i) {
     CAPTURE(i);
-    CHECK(one[i].to_vector<double>() == two[i].to_vector<double>());
+    CHECK_TENSOR_BITWISE(one[i], two[i]);
   }
 }
 

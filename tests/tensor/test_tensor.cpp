@@ -2,15 +2,12 @@
 #include "tensor/tensor.h"
 
 #include "tensor/ops.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
 using namespace strata;
-
-namespace {
-// 0, 1, 2, ... as float32 in `shape`.
-Tensor iota(const Shape& shape) { return arange(0.0, double(shape.numel()), 1.0, DType::f32).view(shape); }
-}  // namespace
+using namespace strata::testing;
 
 TEST_CASE("a contiguous tensor has row-major strides") {
   Tensor t = empty({2, 3, 4});
