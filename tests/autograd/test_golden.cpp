@@ -13,8 +13,7 @@
 //     error means nothing.
 #include "autograd/functions.h"
 #include "tensor/io.h"
-
-#include "autograd_testing.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <nlohmann/json.hpp>
 
@@ -23,10 +22,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-
-#ifndef STRATA_AUTOGRAD_FIXTURES
-#error "STRATA_AUTOGRAD_FIXTURES (the path of tests/fixtures/autograd) must be defined by the build"
-#endif
 
 using namespace strata;
 using namespace strata::testing;
@@ -81,12 +76,10 @@ struct Tolerance {
 };
 constexpr Tolerance kTolerances[] = {{DType::f64, 1e-10, 1e-12}, {DType::f32, 1e-4, 2e-5}};
 
-double max_abs(const Tensor& t) { return amax(abs(t.to(DType::f64))).item<double>(); }
-
 }  // namespace
 
 TEST_CASE("fused ops and composed expressions match PyTorch's values and gradients") {
-  const SafetensorsFile file = load_safetensors(std::string(STRATA_AUTOGRAD_FIXTURES) + "/autograd_golden.safetensors");
+  const SafetensorsFile file = load_safetensors(fixture_path("autograd/autograd_golden.safetensors"));
   std::set<std::string> cases;
   std::stringstream list(file.metadata.at("cases"));
   for (std::string name; std::getline(list, name, ',');) cases.insert(name);
@@ -118,11 +111,8 @@ TEST_CASE("fused ops and composed expressions match PyTorch's values and gradien
       std::vector<Tensor> grads = grad(out, leaves, seed);
 
       auto check = [&](const std::string& what, const Tensor& actual, const Tensor& expected) {
-        const Closeness c = compare(actual, expected, tol.atol_scale * std::max(1.0, max_abs(expected)), tol.rtol);
-        MESSAGE(fmt::format("{} {} ({}): max |error| {:.3g} (max |expected| {:.3g})", name, what, dtype_name(tol.dtype),
-                            c.max_abs, max_abs(expected)));
-        INFO(what, ": ", c.worst);
-        CHECK(c.ok);
+        CHECK_TENSOR_CLOSE_REPORT(fmt::format("{} {} ({})", name, what, dtype_name(tol.dtype)), actual, expected,
+                                  tol.atol_scale * std::max(1.0, max_magnitude(expected)), tol.rtol);
       };
       check("value", out.data(), file.tensors.at(name + ".out"));
       for (size_t i = 0; i < order.size(); ++i)

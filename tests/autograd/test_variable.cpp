@@ -2,7 +2,8 @@
 // retain_graph, grad mode, detach, grad(), the version counter, anomaly mode and the Graphviz dump.
 #include "autograd/variable.h"
 
-#include "autograd_testing.h"
+#include "autograd/functions.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <string>
 #include <thread>
@@ -20,17 +21,6 @@ Variable logged_identity(const Variable& x, const char* label, std::vector<std::
                   log.push_back(label);
                   return {in.grad};
                 });
-}
-
-// The message of the Error that `f` throws ("" when it throws nothing).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

@@ -98,6 +98,8 @@ void check_same_shape(const char* what, const Tensor& actual, const Tensor& expe
 
 }  // namespace
 
+double max_magnitude(const Tensor& t) { return max_magnitude(t.to_vector<double>()); }
+
 double max_abs_diff(const Tensor& actual, const Tensor& expected) {
   check_same_shape("max_abs_diff", actual, expected);
   return max_abs_of(actual.to_vector<double>(), expected.to_vector<double>());
