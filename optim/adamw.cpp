@@ -25,8 +25,8 @@ struct AdamWKernel {
 
   void operator()(V& p, const V& g, V& m, V& v) const {
     p = p * decay;                                        // param.mul_(1 - lr*wd)
-    m = detail::fma(g, one_minus_beta1, m * beta1);       // exp_avg.mul_(b1).add_(g, alpha=1-b1)
-    v = detail::fma(one_minus_beta2 * g, g, v * beta2);   // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
+    m = simd::fma(g, one_minus_beta1, m * beta1);       // exp_avg.mul_(b1).add_(g, alpha=1-b1)
+    v = simd::fma(one_minus_beta2 * g, g, v * beta2);   // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
     V denom = simd::sqrt(v) / bias_correction2_sqrt + eps;  // (v.sqrt() / sqrt(bc2)).add_(eps)
     p = p + neg_step_size * m / denom;                    // param.addcdiv_(m, denom, value=-step_size)
   }

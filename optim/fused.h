@@ -13,7 +13,7 @@
 // Large arrays are split into chunks run in parallel; each element is computed independently, so
 // the result does not depend on the thread count.
 //
-// fma(a, b, c) = a*b + c rounded once, lane by lane. torch's CPU kernels use it in
+// simd::fma(a, b, c) = a*b + c rounded once, lane by lane (tensor/simd.h). torch's CPU kernels use it in
 // `add_(x, alpha)` and `addcmul_` (vec::fmadd), so the optimizers use it in the same places to give
 // torch's results bit for bit. optim/ is compiled with -ffp-contract=off, so that the compiler adds
 // no other fused multiply-adds of its own.
@@ -27,21 +27,6 @@
 #include <type_traits>
 
 namespace strata::detail {
-
-// xsimd 8.1 fuses only on its FMA3 targets (AVX2 + FMA, SSE4.2 + FMA); for AVX-512 it falls back to
-// a*b + c with two roundings, so that case calls the instruction itself. Without FMA hardware
-// (e.g. -Dnative=false builds) the result is a*b + c rounded twice.
-// TODO(lead): this belongs in tensor/simd.h beside stream(); move it there when its owner agrees.
-template <simd::Vectorizable T>
-simd::batch<T> fma(const simd::batch<T>& a, const simd::batch<T>& b, const simd::batch<T>& c) {
-#if defined(__AVX512F__)
-  if constexpr (sizeof(simd::batch<T>) == 64) {
-    if constexpr (std::is_same_v<T, float>) return _mm512_fmadd_ps(a, b, c);
-    else return _mm512_fmadd_pd(a, b, c);
-  }
-#endif
-  return xsimd::fma(a, b, c);
-}
 
 // Elements per parallel chunk: the arrays are streamed from memory, so chunks are large.
 inline constexpr int64_t kFusedGrain = int64_t{1} << 16;

@@ -17,17 +17,17 @@ struct SGDKernel {
   V weight_decay, momentum, one_minus_dampening, neg_lr;
 
   // d = g + wd*p                                  d_p.add(param, alpha=wd)
-  V decayed(const V& p, const V& g) const { return weight_decay_on ? detail::fma(p, weight_decay, g) : g; }
+  V decayed(const V& p, const V& g) const { return weight_decay_on ? simd::fma(p, weight_decay, g) : g; }
 
   // Without momentum: p <- p - lr*d               param.add_(d_p, alpha=-lr)
-  void operator()(V& p, const V& g) const { p = detail::fma(decayed(p, g), neg_lr, p); }
+  void operator()(V& p, const V& g) const { p = simd::fma(decayed(p, g), neg_lr, p); }
 
   // With momentum buffer b.
   void operator()(V& p, const V& g, V& b) const {
     V d = decayed(p, g);
-    b = first_step ? d : detail::fma(d, one_minus_dampening, b * momentum);  // buf.mul_(mu).add_(d, alpha=1-tau)
-    d = nesterov ? detail::fma(b, momentum, d) : b;                           // d_p.add(buf, alpha=mu)
-    p = detail::fma(d, neg_lr, p);
+    b = first_step ? d : simd::fma(d, one_minus_dampening, b * momentum);  // buf.mul_(mu).add_(d, alpha=1-tau)
+    d = nesterov ? simd::fma(b, momentum, d) : b;                           // d_p.add(buf, alpha=mu)
+    p = simd::fma(d, neg_lr, p);
   }
 };
 

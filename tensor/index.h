@@ -18,10 +18,12 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 // `chunks` nearly equal views along dim (torch.chunk).
 std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
 
-// out[..., i, ...] = x[..., index[..., i, ...], ...] along dim; index is int64 with x's rank.
+// Indices are int64 or int32 (token ids of either width); negative or out-of-range ones throw.
+//
+// out[..., i, ...] = x[..., index[..., i, ...], ...] along dim; index has x's rank.
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 // Rows of x picked by a 1-D or N-D integer index along dim (embedding lookup: index_select(W, 0, ids)
-// with ids of any shape gives ids.shape + W.shape[1:]).
+// with ids of any shape gives ids.shape + W.shape[1:]; a 0-d index removes dim, like x.select).
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // Returns a copy of x with src added at the positions given by index along dim (scatter_add),
 // the adjoint of gather.

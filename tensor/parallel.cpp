@@ -39,6 +39,19 @@ int& thread_count() {
 
 thread_local bool t_in_region = false;
 
+// Marks the current thread as running a parallel_for chunk; restores the previous state, so a
+// nested serial loop does not clear its caller's mark.
+class RegionMark {
+ public:
+  RegionMark() : saved_(t_in_region) { t_in_region = true; }
+  ~RegionMark() { t_in_region = saved_; }
+  RegionMark(const RegionMark&) = delete;
+  RegionMark& operator=(const RegionMark&) = delete;
+
+ private:
+  bool saved_;
+};
+
 }  // namespace
 
 int get_num_threads() { return thread_count(); }
@@ -62,6 +75,7 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain, void (*body)(v
   const int64_t chunks = (end - begin + grain - 1) / grain;
   const int threads = in_parallel_region() ? 1 : get_num_threads();
   if (threads == 1) {
+    RegionMark mark;
     for (int64_t c = 0; c < chunks; ++c) body(context, begin + c * grain, std::min(end, begin + (c + 1) * grain));
     return;
   }
@@ -69,14 +83,13 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain, void (*body)(v
   std::exception_ptr error;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t c = 0; c < chunks; ++c) {
-    t_in_region = true;
+    RegionMark mark;
     try {
       body(context, begin + c * grain, std::min(end, begin + (c + 1) * grain));
     } catch (...) {
 #pragma omp critical(strata_parallel_error)
       if (!error) error = std::current_exception();
     }
-    t_in_region = false;
   }
   if (error) std::rethrow_exception(error);
 }

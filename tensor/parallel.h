@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace strata {
 
@@ -20,7 +21,9 @@ void set_num_threads(int n);
 // One line describing the configuration, e.g. "strata: 2 threads (OpenMP), OpenBLAS 0.3.21 ...".
 std::string thread_info();
 
-// True while the calling thread runs inside a parallel_for body.
+// True while the calling thread runs a chunk of a parallel_for that went through the thread pool
+// (the parallel or the serial path of a range larger than one chunk). A parallel_for nested in such
+// a chunk runs serially on the calling thread, and matmul leaves OpenBLAS's thread count alone.
 bool in_parallel_region();
 
 namespace detail {
@@ -30,16 +33,18 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain, void (*body)(v
 
 // Calls f(lo, hi) on disjoint chunks covering [begin, end), each of at most `grain` items, in
 // parallel when the range is larger than one chunk.
+// f may be a temporary or a named (lvalue) callable.
 template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
+  using Body = std::remove_reference_t<F>;
   if (end <= begin) return;
   if (end - begin <= grain) {
     f(begin, end);
     return;
   }
   detail::parallel_for_impl(
-      begin, end, grain, [](void* ctx, int64_t lo, int64_t hi) { (*static_cast<F*>(ctx))(lo, hi); },
-      static_cast<void*>(&f));
+      begin, end, grain, [](void* ctx, int64_t lo, int64_t hi) { (*static_cast<Body*>(ctx))(lo, hi); },
+      const_cast<void*>(static_cast<const void*>(&f)));
 }
 
 // While alive, OpenBLAS runs single-threaded (for GEMMs issued from our own parallel loops).

@@ -145,6 +145,21 @@ inline void fence() {
 #endif
 }
 
+// fma(a, b, c) = a*b + c rounded once, lane by lane. xsimd 8.1 fuses only on its FMA3 targets
+// (AVX2 + FMA, SSE4.2 + FMA); on AVX-512 it computes a*b + c with two roundings, so that case
+// calls the instruction itself. Without FMA hardware (e.g. -Dnative=false builds) the result is
+// a*b + c rounded twice.
+template <Vectorizable T>
+batch<T> fma(const batch<T>& a, const batch<T>& b, const batch<T>& c) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(batch<T>) == 64) {
+    if constexpr (std::same_as<T, float>) return _mm512_fmadd_ps(a, b, c);
+    else return _mm512_fmadd_pd(a, b, c);
+  }
+#endif
+  return xsimd::fma(a, b, c);
+}
+
 // ---- Math: each for a batch and for a scalar -------------------------------------------------------
 #define STRATA_SIMD_UNARY(name)                                    \
   template <Vectorizable T>                                        \

@@ -11,7 +11,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
+#include <vector>
 
 using namespace strata;
 using namespace strata::testing;
@@ -66,4 +68,43 @@ TEST_CASE("reductions and softmax give bitwise equal results with 1 and 2 thread
   check_thread_independent("softmax over the last dim", [&] { return softmax(x, -1); });
   check_thread_independent("softmax over dim 0", [&] { return softmax(x, 0); });
   check_thread_independent("log_softmax", [&] { return log_softmax(x, -1); });
+}
+
+TEST_CASE("parallel_for covers the range once, takes named lambdas, and marks its chunks") {
+  const int saved = get_num_threads();
+  for (int threads : {1, 2}) {
+    INFO("threads = ", threads);
+    set_num_threads(threads);
+    std::vector<int> hits(1000, 0);
+    std::vector<char> marked(1000, 0);
+    auto body = [&](int64_t lo, int64_t hi) {  // a named lambda: passed as an lvalue
+      for (int64_t i = lo; i < hi; ++i) {
+        ++hits[static_cast<size_t>(i)];
+        marked[static_cast<size_t>(i)] = in_parallel_region();
+      }
+    };
+    parallel_for(0, 1000, 64, body);
+    CHECK(std::count(hits.begin(), hits.end(), 1) == 1000);
+    CHECK(std::count(marked.begin(), marked.end(), 1) == 1000);
+    CHECK_FALSE(in_parallel_region());
+
+    // A loop nested in a chunk runs serially and keeps the outer mark when it ends.
+    std::vector<char> still_marked(16, 0);
+    parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        parallel_for(0, 100, 10, [](int64_t, int64_t) {});
+        still_marked[static_cast<size_t>(i)] = in_parallel_region();
+      }
+    });
+    CHECK(std::count(still_marked.begin(), still_marked.end(), 1) == 16);
+
+    // An exception thrown in a chunk reaches the caller, and the mark is cleared.
+    CHECK_THROWS_WITH_AS(parallel_for(0, 100, 10,
+                                      [](int64_t lo, int64_t) {
+                                        if (lo == 50) throw Error("chunk 50 failed");
+                                      }),
+                         "chunk 50 failed", Error);
+    CHECK_FALSE(in_parallel_region());
+  }
+  set_num_threads(saved);
 }
