@@ -13,14 +13,15 @@
 // leaves a margin of 10), and elements above 1% of max|e| agree to 5e-5 relative.
 #pragma once
 
-#include "nn_testing.h"
-
 #include "nn/config.h"
+#include "nn/module.h"
+#include "tensor/io.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ namespace strata::testing {
 inline const std::vector<std::string> kGoldenVariants = {"base", "remove_rmsnorm", "use_post_norm", "remove_rope",
                                                          "ffn_silu"};
 
-inline std::string golden_path(const std::string& file) { return fixture("golden/" + file); }
+inline std::string golden_path(const std::string& file) { return fixture_path("nn/golden/" + file); }
 
 struct LmGolden {
   ModelConfig config;
@@ -47,12 +48,14 @@ inline LmGolden load_lm_golden(const std::string& variant) {
 inline constexpr double kGoldenRtol = 1e-4;
 inline constexpr double kGoldenAtolScale = 1e-5;
 
-// check_allclose with rtol kGoldenRtol and atol kGoldenAtolScale * max|expected|.
-inline Closeness check_golden(const std::string& label, const Tensor& actual, const Tensor& expected,
-                              bool quiet = false) {
-  double scale = 0;
-  for (double e : expected.to_vector<double>()) scale = std::max(scale, std::abs(e));
-  return check_allclose(label, actual, expected, kGoldenRtol, kGoldenAtolScale * scale, quiet);
+// CHECK_TENSOR_CLOSE under `label` with rtol kGoldenRtol and atol kGoldenAtolScale * max|expected|;
+// unless `quiet`, prints the figures too (CHECK_TENSOR_CLOSE_REPORT).
+inline Comparison check_golden(const std::string& label, const Tensor& actual, const Tensor& expected,
+                               bool quiet = false) {
+  const double atol = kGoldenAtolScale * max_magnitude(expected);
+  if (!quiet) return CHECK_TENSOR_CLOSE_REPORT(label, actual, expected, atol, kGoldenRtol);
+  INFO(label);
+  return CHECK_TENSOR_CLOSE(actual, expected, atol, kGoldenRtol);
 }
 
 // Compares every tensor of `expected` with the tensor of the same name in `actual`, and checks that
@@ -66,13 +69,13 @@ inline void check_golden_file(const std::string& label, const std::map<std::stri
   CHECK_MESSAGE(actual_names == expected_names,
                 fmt::format("{}: tensors {} but expected {}", label, fmt::join(actual_names, ", "),
                             fmt::join(expected_names, ", ")));
-  std::map<std::string, Closeness> groups;  // "grad.*" -> worst over the grads
+  std::map<std::string, Comparison> groups;  // "grad.*" -> worst over the grads
   for (const auto& [name, e] : expected) {
     auto it = actual.find(name);
     if (it == actual.end()) continue;
-    const Closeness c = check_golden(label + " " + name, it->second, e, /*quiet=*/true);
+    const Comparison c = check_golden(label + " " + name, it->second, e, /*quiet=*/true);
     const auto dot = name.find('.');
-    Closeness& g = groups[dot == std::string::npos ? name : name.substr(0, dot) + ".*"];
+    Comparison& g = groups[dot == std::string::npos ? name : name.substr(0, dot) + ".*"];
     g.max_abs = std::max(g.max_abs, c.max_abs);
     g.max_rel = std::max(g.max_rel, c.max_rel);
   }

@@ -1,22 +1,14 @@
 // test_config.cpp: ModelConfig from and to CS336's model_config.json, and its error messages.
-#include "nn_testing.h"
-
 #include "nn/config.h"
+
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
 using namespace strata;
+using namespace strata::testing;
 
 namespace {
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 const char* kSizes = R"("vocab_size": 10000, "context_length": 256, "d_model": 512, "num_layers": 4,
                         "num_heads": 16, "d_ff": 1344)";
 std::string with_sizes(const std::string& extra) { return "{" + std::string(kSizes) + extra + "}"; }

@@ -1,8 +1,6 @@
 // test_layers.cpp: the layers' own properties: initialisation statistics and reproducibility,
 // names per ablation, RoPE's geometry, causality, input checks and their messages, and f64
 // gradient checks of whole modules (the per-op gradchecks live in tests/autograd).
-#include "nn_testing.h"
-
 #include "autograd/functions.h"
 #include "nn/attention.h"
 #include "nn/embedding.h"
@@ -13,6 +11,7 @@
 #include "nn/transformer.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
@@ -22,16 +21,6 @@ using namespace strata;
 using namespace strata::testing;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 struct Moments {
   double mean, std, max_abs;

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <sys/wait.h>
 
@@ -28,23 +27,12 @@ struct Run {
   std::string stdout_text, stderr_text;
 };
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
-// A scratch directory for this test's files.
-fs::path scratch() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / fmt::format("strata_lm_check_{}", ::getpid());
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+// A scratch directory for this test's files, removed at exit.
+const fs::path& scratch() {
+  static const TempDir scratch;
+  return scratch.dir;
 }
 
 // Runs `strata lm-check <args>` and captures its exit code and output.
@@ -56,7 +44,7 @@ Run lm_check(const std::string& args) {
       fmt::format("{} lm-check {} >{} 2>{}", quoted(exe), args, quoted(out.string()), quoted(err.string()));
   const int status = std::system(command.c_str());
   REQUIRE(WIFEXITED(status));
-  return {WEXITSTATUS(status), read_text(out), read_text(err)};
+  return {WEXITSTATUS(status), read_file(out.string()), read_file(err.string())};
 }
 
 // The arguments naming a golden variant's config, weights and tokens.

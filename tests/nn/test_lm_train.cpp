@@ -45,7 +45,7 @@ TEST_CASE("10 AdamW steps of the tiny LM follow PyTorch's loss trajectory") {
 
   const Tensor expected_losses = golden.expected.tensors.at("losses");
   REQUIRE(expected_losses.numel() == steps);
-  check_allclose("AdamW loss trajectory", from_vector(losses), expected_losses, 1e-4, 0.0);
+  CHECK_TENSOR_CLOSE_REPORT("AdamW loss trajectory", from_vector(losses), expected_losses, 0.0, 1e-4);
   std::map<std::string, Tensor> final_params, expected_final;
   for (const auto& [name, p] : lm.named_parameters()) final_params.emplace("final." + name, p.data());
   for (const auto& [name, t] : golden.expected.tensors)

@@ -1,19 +1,16 @@
 // test_module.cpp: Module's registry: dotted names in registration order, state dicts, the
 // one-error report of load_state_dict, safetensors round trips, modes and gradients.
-#include "nn_testing.h"
-
 #include "autograd/functions.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 #include "nn/rope.h"
 #include "nn/transformer.h"
+#include "tensor/io.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
-
-#include <cstdio>
-#include <filesystem>
 
 using namespace strata;
 using namespace strata::testing;
@@ -50,20 +47,6 @@ std::vector<std::string> names_of(const std::vector<std::pair<std::string, Varia
   return out;
 }
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("strata_nn_" + name)).string();
-}
-
-// The message of the Error `f` throws ("" when it does not throw).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -157,7 +140,8 @@ TEST_CASE("save and load a model as safetensors with dotted names") {
   config.d_ff = 12;
   Generator g1(1), g2(2);
   TransformerLM a(config, &g1), b(config, &g2);
-  const std::string path = temp_path("lm.safetensors");
+  const TempDir tmp;
+  const std::string path = tmp / "lm.safetensors";
   a.save(path);
   const SafetensorsFile file = load_safetensors(path);
   CHECK(file.tensors.size() == a.named_parameters().size());
@@ -168,7 +152,6 @@ TEST_CASE("save and load a model as safetensors with dotted names") {
     INFO(name);
     CHECK(p.data().to_vector<float>() == a.state_dict().at(name).to_vector<float>());
   }
-  std::remove(path.c_str());
 
   ModelConfig other = config;
   other.remove_rmsnorm = true;
@@ -177,7 +160,6 @@ TEST_CASE("save and load a model as safetensors with dotted names") {
   CHECK(message.find("5 unexpected keys: layers.0.ln1.weight, layers.0.ln2.weight, layers.1.ln1.weight, "
                      "layers.1.ln2.weight, ln_final.weight") != std::string::npos);
   CHECK(message.find(path) != std::string::npos);
-  std::remove(path.c_str());
 }
 
 TEST_CASE("a module shared along two paths is listed once") {

@@ -1,8 +1,7 @@
 // test_summary.cpp: parameter and FLOP accounting against the CS336 handout's numbers, the real
 // parameter count of built models, and a hand count of the forward's matmuls.
-#include "nn_testing.h"
-
 #include "nn/summary.h"
+
 #include "nn/transformer.h"
 
 #include <doctest/doctest.h>
