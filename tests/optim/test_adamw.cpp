@@ -3,8 +3,7 @@
 #include "optim/adamw.h"
 
 #include "autograd/functions.h"
-#include "optim_testing.h"
-#include "tensor/parallel.h"
+#include "optim_golden.h"
 #include "tensor/random.h"
 
 #include <doctest/doctest.h>
@@ -25,7 +24,7 @@ std::unique_ptr<Optimizer> make_adamw(std::vector<Variable> params, const nlohma
 }  // namespace
 
 TEST_CASE("AdamW follows torch.optim.AdamW's trajectory") {
-  // Tolerances and why: see check_golden in optim_testing.h (bitwise with FMA).
+  // Tolerances and why: see check_golden in optim_golden.h (bitwise with FMA).
   check_golden("adamw_defaults", make_adamw);
   check_golden("adamw_custom", make_adamw);
 }
@@ -34,8 +33,8 @@ TEST_CASE("CS336 test_adamw: 1000 steps of AdamW fitting a Linear(3, 2) match to
   // Upstream: torch.manual_seed(42); model = Linear(3, 2, bias=False); each step draws x = torch.rand(3),
   // y = [x0 + x1, -x2], loss = sum((y - model(x))^2), and AdamW(lr=1e-3, weight_decay=0.01,
   // betas=(0.9, 0.999), eps=1e-8) steps. The initial weight and the 1000 inputs are the fixtures.
-  Variable weight(load_npy(optim_fixture("adamw_w0.npy")), true);  // (2, 3) = (out, in)
-  const Tensor xs = load_npy(optim_fixture("adamw_x.npy"));         // (1000, 3)
+  Variable weight(load_npy(fixture_path("optim/adamw_w0.npy")), true);  // (2, 3) = (out, in)
+  const Tensor xs = load_npy(fixture_path("optim/adamw_x.npy"));        // (1000, 3)
   AdamW opt({weight}, {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01});
   for (int64_t t = 0; t < xs.size(0); ++t) {
     opt.zero_grad();
@@ -48,19 +47,13 @@ TEST_CASE("CS336 test_adamw: 1000 steps of AdamW fitting a Linear(3, 2) match to
     opt.step();
   }
   const Tensor& w = weight.data();
-  const double vs_torch = max_abs_error(w, load_npy(optim_fixture("adamw_expected_torch.npy")));
-  MESSAGE("test_adamw: max |w - torch| = ", vs_torch);
   // Upstream passes when torch.allclose(w, torch_result, atol=1e-4) (rtol 1e-5 by default) holds, or
-  // else when w is within rtol 1e-4, atol 1e-4 of the snapshot. We check both snapshots too.
-  CHECK(vs_torch <= 1e-4);
-  for (const char* snapshot : {"test_adamw_snapshot_1.0.6.npy", "test_adamw_snapshot_26.0.3.npy"}) {
-    const Tensor expected = load_npy(optim_fixture(snapshot));
-    const auto a = w.to_vector<double>(), e = expected.to_vector<double>();
-    double worst = 0;  // max of |a - e| - rtol*|e|, must stay <= atol
-    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - e[i]) - 1e-4 * std::abs(e[i]));
-    MESSAGE(std::string(snapshot), ": max |w - snapshot| = ", max_abs_error(w, expected));
-    CHECK(worst <= 1e-4);
-  }
+  // else when w is within rtol 1e-4, atol 1e-4 of the snapshot. We require |w - torch| <= 1e-4 (rtol
+  // 0) and check both snapshots too.
+  CHECK_TENSOR_CLOSE_REPORT("test_adamw vs torch", w, load_npy(fixture_path("optim/adamw_expected_torch.npy")), 1e-4,
+                            0.0);
+  for (const std::string snapshot : {"test_adamw_snapshot_1.0.6.npy", "test_adamw_snapshot_26.0.3.npy"})
+    CHECK_TENSOR_CLOSE_REPORT(snapshot, w, load_npy(fixture_path("optim/" + snapshot)), 1e-4, 1e-4);
 }
 
 TEST_CASE("AdamW's fused pass equals the scalar formula on every element, for any thread count") {
@@ -84,22 +77,21 @@ TEST_CASE("AdamW's fused pass equals the scalar formula on every element, for an
       p[i] = p[i] + step * m[i] / (std::sqrt(v[i]) / bc2 + eps);
     }
   }
-  const int saved_threads = get_num_threads();
   for (int threads : {1, 2}) {
     CAPTURE(threads);
-    set_num_threads(threads);
-    Variable param(p0.clone(), true);
-    AdamW opt({param}, o);
-    for (const Tensor& g : {g1, g2}) {
-      param.set_grad(g);
-      opt.step();
-    }
-    // Bitwise: the same operations with the same rounding, element by element.
-    CHECK(param.data().to_vector<float>() == p);
-    CHECK(opt.state(0).buffers.at("exp_avg").to_vector<float>() == m);
-    CHECK(opt.state(0).buffers.at("exp_avg_sq").to_vector<float>() == v);
+    with_threads(threads, [&] {
+      Variable param(p0.clone(), true);
+      AdamW opt({param}, o);
+      for (const Tensor& g : {g1, g2}) {
+        param.set_grad(g);
+        opt.step();
+      }
+      // Bitwise: the same operations with the same rounding, element by element.
+      CHECK_TENSOR_BITWISE(param.data(), from_vector(p));
+      CHECK_TENSOR_BITWISE(opt.state(0).buffers.at("exp_avg"), from_vector(m));
+      CHECK_TENSOR_BITWISE(opt.state(0).buffers.at("exp_avg_sq"), from_vector(v));
+    });
   }
-  set_num_threads(saved_threads);
 }
 
 TEST_CASE("AdamW keeps exp_avg and exp_avg_sq per parameter and counts steps") {

@@ -4,15 +4,12 @@
 
 #include "optim/adamw.h"
 #include "optim/sgd.h"
-#include "optim_testing.h"
 #include "tensor/io.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
-
-#include <cstdio>
-#include <filesystem>
 
 using namespace strata;
 using namespace strata::testing;
@@ -44,7 +41,7 @@ TEST_CASE("step skips parameters without a gradient and counts steps per paramet
   CHECK(opt.state(0).step == 2);
   CHECK(opt.state(1).step == 0);
   CHECK(opt.state(1).buffers.empty());
-  CHECK(bitwise_equal(params[1].data(), before));
+  CHECK_TENSOR_BITWISE(params[1].data(), before);
   const auto keys = opt.state_dict();
   CHECK(keys.count("state.0.exp_avg") == 1);
   CHECK(keys.count("state.1.step") == 0);  // no state until the first step with a gradient
@@ -103,12 +100,13 @@ TEST_CASE("state_dict holds lr, step counts and buffers under torch-like names")
   // A copy: further steps do not change a saved state_dict.
   const Tensor saved = sd.at("state.0.exp_avg").clone();
   step_with_gradients(opt, 2);
-  CHECK(bitwise_equal(sd.at("state.0.exp_avg"), saved));
+  CHECK_TENSOR_BITWISE(sd.at("state.0.exp_avg"), saved);
 }
 
 TEST_CASE("save after k steps, load into a fresh optimizer, continue: bitwise equal to an uninterrupted run") {
   // Through a safetensors file, as a training checkpoint would do it.
-  const std::string path = (std::filesystem::temp_directory_path() / "strata_optim_state_test.safetensors").string();
+  const TempDir tmp;
+  const std::string path = tmp / "optimizer_state.safetensors";
   auto check_resume = [&](auto make_optimizer) {
     auto straight = make_params();
     auto opt = make_optimizer(straight);
@@ -134,12 +132,12 @@ TEST_CASE("save after k steps, load into a fresh optimizer, continue: bitwise eq
     CHECK(resumed.lr() == opt.lr());
     for (int t = 4; t <= 7; ++t) step_with_gradients(resumed, t);
 
-    for (size_t j = 0; j < straight.size(); ++j) CHECK(bitwise_equal(resumed_params[j].data(), straight[j].data()));
+    for (size_t j = 0; j < straight.size(); ++j) CHECK_TENSOR_BITWISE(resumed_params[j].data(), straight[j].data());
     const auto a = resumed.state_dict(), b = opt.state_dict();
     REQUIRE(a.size() == b.size());
     for (const auto& [key, value] : b) {
       CAPTURE(key);
-      CHECK(bitwise_equal(a.at(key), value));
+      CHECK_TENSOR_BITWISE(a.at(key), value);
     }
   };
   SUBCASE("AdamW") {
@@ -148,7 +146,6 @@ TEST_CASE("save after k steps, load into a fresh optimizer, continue: bitwise eq
   SUBCASE("SGD with momentum") {
     check_resume([](std::vector<Variable> p) { return SGD(std::move(p), {.lr = 0.1, .momentum = 0.9}); });
   }
-  std::remove(path.c_str());
 }
 
 TEST_CASE("load_state_dict reports every problem at once and changes nothing on error") {

@@ -1,9 +1,10 @@
 // test_schedule.cpp: the cosine schedule with linear warm-up against the CS336 test values.
 #include "optim/schedule.h"
 
-#include "optim_testing.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 
@@ -11,7 +12,7 @@ using namespace strata;
 using namespace strata::testing;
 
 TEST_CASE("CS336 test_get_lr_cosine_schedule: 25 values") {
-  std::ifstream in(optim_fixture("nn_utils_expected.json"));
+  std::ifstream in(fixture_path("optim/nn_utils_expected.json"));
   const auto spec = nlohmann::json::parse(in).at("lr_cosine_schedule");
   const auto& args = spec.at("args");
   const auto& its = spec.at("its");

@@ -2,7 +2,7 @@
 // Nesterov and weight decay, in float32 and float64), and its option checks.
 #include "optim/sgd.h"
 
-#include "optim_testing.h"
+#include "optim_golden.h"
 
 #include <doctest/doctest.h>
 
@@ -23,7 +23,7 @@ std::unique_ptr<Optimizer> make_sgd(std::vector<Variable> params, const nlohmann
 
 TEST_CASE("SGD follows torch.optim.SGD's trajectory") {
   // Each torch `add(x, alpha=...)` is one fma here. Tolerances and why: see check_golden in
-  // optim_testing.h (bitwise with FMA).
+  // optim_golden.h (bitwise with FMA).
   for (const char* name : {"sgd_plain", "sgd_momentum_wd", "sgd_dampening", "sgd_nesterov"}) check_golden(name, make_sgd);
 }
 

@@ -1,77 +1,23 @@
-// optim_testing.h: helpers shared by the optim tests: fixture paths and error measures.
+// optim_golden.h: the torch golden trajectories of tests/golden/make_optim_golden.py, replayed by
+// the optimizer tests, and their tolerances.
 #pragma once
 
 #include "optim/optimizer.h"
 #include "tensor/io.h"
-#include "tensor/tensor.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace strata::testing {
 
-// tests/fixtures/optim/<name> (the directory is passed in by tests/optim/meson.build).
-inline std::string optim_fixture(const std::string& name) { return std::string(STRATA_OPTIM_FIXTURES) + "/" + name; }
-
-// Distance between two finite floats in units in the last place: the number of representable
-// values between them (0 when equal; +0 and -0 are 0 apart).
-template <class T>
-int64_t ulp_distance(T a, T b) {
-  using Bits = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
-  // Map the bit patterns to integers that are ordered like the floats they encode.
-  auto ordered = [](T x) {
-    const Bits bits = std::bit_cast<Bits>(x);
-    return bits < 0 ? int64_t(std::numeric_limits<Bits>::min()) - int64_t(bits) : int64_t(bits);
-  };
-  return std::abs(ordered(a) - ordered(b));
-}
-
-// Largest ulp_distance over the elements of two tensors of the same shape and dtype T.
-template <class T>
-int64_t max_ulp_error(const Tensor& actual, const Tensor& expected) {
-  const auto a = actual.to_vector<T>(), e = expected.to_vector<T>();
-  int64_t worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, ulp_distance(a[i], e[i]));
-  return worst;
-}
-
-// Largest |a - e| / |e| (|a - e| where e == 0).
-inline double max_rel_error(const Tensor& actual, const Tensor& expected) {
-  const auto a = actual.to_vector<double>(), e = expected.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(a[i] - e[i]) / (e[i] == 0 ? 1.0 : std::abs(e[i])));
-  return worst;
-}
-
-inline double max_abs_error(const Tensor& actual, const Tensor& expected) {
-  const auto a = actual.to_vector<double>(), e = expected.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - e[i]));
-  return worst;
-}
-
-// True when the two tensors hold the same bits (same shape, dtype and values).
-inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  return std::equal(static_cast<const char*>(ca.data_ptr()),
-                    static_cast<const char*>(ca.data_ptr()) + ca.numel() * ca.element_size(),
-                    static_cast<const char*>(cb.data_ptr()));
-}
-
-// ---- The torch golden (tests/golden/make_optim_golden.py) ----------------------------------------
 struct GoldenErrors {
   // Over every parameter after every step and the final state buffers:
   int64_t max_ulp = 0;      // elementwise, in units in the last place
@@ -94,7 +40,7 @@ using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(std::vector<Varia
 // per step, gradients (none where the golden has none) and steps as torch; checks the step counts
 // and returns how far the parameters after each step and the final state buffers are from torch's.
 inline GoldenErrors run_golden(const std::string& name, const std::string& dtype, const MakeOptimizer& make) {
-  static const SafetensorsFile golden = load_safetensors(optim_fixture("optim_golden.safetensors"));
+  static const SafetensorsFile golden = load_safetensors(fixture_path("optim/optim_golden.safetensors"));
   const nlohmann::json options = nlohmann::json::parse(golden.metadata.at(name));
   const std::string prefix = name + "." + dtype + ".";
   auto expected = [&](const std::string& key) -> const Tensor& { return golden.tensors.at(prefix + key); };
@@ -109,14 +55,10 @@ inline GoldenErrors run_golden(const std::string& name, const std::string& dtype
   auto measure = [&](const Tensor& actual, const Tensor& want) {
     REQUIRE(actual.shape() == want.shape());
     REQUIRE(actual.dtype() == want.dtype());
-    visit_floating(want.dtype(), "golden", [&]<class T>() {
-      errors.max_ulp = std::max(errors.max_ulp, max_ulp_error<T>(actual, want));
-    });
-    errors.max_rel = std::max(errors.max_rel, max_rel_error(actual, want));
-    const auto w = want.to_vector<double>();
-    double scale = 0;
-    for (double x : w) scale = std::max(scale, std::abs(x));
-    errors.max_normwise = std::max(errors.max_normwise, max_abs_error(actual, want) / (scale == 0 ? 1.0 : scale));
+    errors.max_ulp = std::max(errors.max_ulp, max_ulp_diff(actual, want));
+    errors.max_rel = std::max(errors.max_rel, max_rel_diff(actual, want));
+    const double scale = max_magnitude(want);
+    errors.max_normwise = std::max(errors.max_normwise, max_abs_diff(actual, want) / (scale == 0 ? 1.0 : scale));
   };
   const auto& lrs = options.at("lr");
   for (size_t t = 1; t <= lrs.size(); ++t) {
