@@ -150,13 +150,6 @@ Labels label_equation(const std::string& at, const std::string& equation, const 
     }
   } else {
     const Subscript out = parse_subscript(at, std::string_view(equation).substr(arrow + 2), "the output");
-    for (char c : out.letters) {
-      check(std::count(out.letters.begin(), out.letters.end(), c) == 1, "{}: label {} appears twice in the output",
-            at, c);
-      bool used = false;
-      for (const std::string& input : labels.inputs) used = used || contains(input, c);
-      check(used, "{}: label {} of the output appears in no operand", at, c);
-    }
     labels.output = expand_ellipsis(out, n_ellipsis, n_ellipsis);
   }
   return labels;
@@ -249,11 +242,16 @@ EinsumProduct plan_product(const std::string& left, const std::string& right, co
   return p;
 }
 
-}  // namespace
-
-EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& shapes) {
-  const std::string at = fmt::format("einsum \"{}\"", equation);
-  const Labels labels = label_equation(at, equation, shapes);
+// The plan of an equation already spelled out as labels, shared by both plan_einsum. `at` quotes
+// the equation as written.
+EinsumPlan plan_labels(const std::string& at, const Labels& labels, const std::vector<Shape>& shapes) {
+  for (char c : labels.output) {
+    check(std::count(labels.output.begin(), labels.output.end(), c) == 1, "{}: {} appears twice in the output", at,
+          label_name(c));
+    bool used = false;
+    for (const std::string& input : labels.inputs) used = used || contains(input, c);
+    check(used, "{}: {} of the output appears in no operand", at, label_name(c));
+  }
   const LabelTable size = label_sizes(at, labels, shapes);
   const int64_t n_ops = static_cast<int64_t>(shapes.size());
 
@@ -300,6 +298,24 @@ EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& sh
   return plan;
 }
 
+}  // namespace
+
+EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& shapes) {
+  const std::string at = fmt::format("einsum \"{}\"", equation);
+  return plan_labels(at, label_equation(at, equation, shapes), shapes);
+}
+
+EinsumPlan plan_einsum(const std::vector<std::string>& inputs, const std::string& output,
+                       const std::vector<Shape>& shapes) {
+  const std::string at = fmt::format("einsum \"{}->{}\"", fmt::join(inputs, ","), output);
+  check(inputs.size() == shapes.size() && !shapes.empty(), "{}: {} label strings for {} operands", at,
+        inputs.size(), shapes.size());
+  for (size_t k = 0; k < shapes.size(); ++k)
+    check(static_cast<int64_t>(inputs[k].size()) == shapes[k].size(),
+          "{}: operand {} has {} dims (shape {}) but {} labels", at, k, shapes[k].size(), shapes[k], inputs[k].size());
+  return plan_labels(at, Labels{inputs, output}, shapes);
+}
+
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
   std::vector<Shape> shapes;
   for (size_t k = 0; k < operands.size(); ++k) {
@@ -309,8 +325,10 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
           equation, k, operands[k].dtype(), operands[0].dtype());
     shapes.push_back(operands[k].shape());
   }
-  const EinsumPlan plan = plan_einsum(equation, shapes);
+  return einsum(plan_einsum(equation, shapes), operands);
+}
 
+Tensor einsum(const EinsumPlan& plan, const std::vector<Tensor>& operands) {
   auto prepare = [&](size_t k) {
     const EinsumOperandPlan& op = plan.operands[k];
     Tensor x = operands[k];

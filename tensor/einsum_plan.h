@@ -72,6 +72,16 @@ struct EinsumPlan {
 // operands of the given shapes and plans it. Throws strata::Error quoting the equation.
 EinsumPlan plan_einsum(const std::string& equation, const std::vector<Shape>& shapes);
 
+// Plans an equation already spelled out in plan labels (letters, and digits for ellipsis dims, as
+// above): one string per operand with a label per dim, and the output's. Nothing is parsed: this
+// is how einsum's backward contracts a plan's labels in another order.
+EinsumPlan plan_einsum(const std::vector<std::string>& inputs, const std::string& output,
+                       const std::vector<Shape>& shapes);
+
+// Replays `plan` on operands of the shapes it was made for (einsum(equation, operands) checks the
+// operands, plans, then calls this).
+Tensor einsum(const EinsumPlan& plan, const std::vector<Tensor>& operands);
+
 // ---- rearrange / repeat / reduce ---------------------------------------------------------------
 enum class AxisOp { rearrange, repeat, reduce };
 

@@ -184,22 +184,34 @@ std::vector<GradcheckCase> gradcheck_cases() {
            [](V x) { return einsum("...ij,...jk->...ik", {x[0], x[1]}); }, {rnd({2, 3, 4}, 118), rnd({4, 2}, 119)});
   add_case("einsum", "three operands i,ij,j->", [](V x) { return einsum("i,ij,j->", {x[0], x[1], x[2]}); },
            {rnd({3}, 120), rnd({3, 4}, 121), rnd({4}, 122)});
+  add_case("einsum", "diagonal beside another operand iij,jk->ik",
+           [](V x) { return einsum("iij,jk->ik", {x[0], x[1]}); }, {rnd({3, 3, 4}, 123), rnd({4, 2}, 124)});
+  add_case("einsum", "ellipsis summed out ...ij->j", [](V x) { return einsum("...ij->j", {x[0]}); },
+           {rnd({2, 3, 4}, 125)});
   add_case("rearrange", "split heads b t (h d) -> b h t d",
            [](V x) { return rearrange(x[0], "b t (h d) -> b h t d", {{"h", 2}}); }, {rnd({2, 3, 4}, 130)});
   add_case("rearrange", "merge heads b h t d -> b t (h d)",
            [](V x) { return rearrange(x[0], "b h t d -> b t (h d)"); }, {rnd({2, 2, 3, 2}, 131)});
   add_case("rearrange", "ellipsis ... h w -> ... w h", [](V x) { return rearrange(x[0], "... h w -> ... w h"); },
            {rnd(s3, 132)});
+  add_case("rearrange", "unit axes, a 3-cycle a 1 b c -> c a 1 b",
+           [](V x) { return rearrange(x[0], "a 1 b c -> c a 1 b"); }, {rnd({2, 1, 3, 4}, 138)});
   add_case("repeat", "new axis h w -> h w c", [](V x) { return repeat(x[0], "h w -> h w c", {{"c", 3}}); },
            {rnd(s, 133)});
   add_case("repeat", "into a group h w -> (r h) w", [](V x) { return repeat(x[0], "h w -> (r h) w", {{"r", 2}}); },
            {rnd(s, 134)});
+  add_case("repeat", "anonymous axis, permuted h w -> w 2 h", [](V x) { return repeat(x[0], "h w -> w 2 h"); },
+           {rnd(s, 139)});
   add_case("reduce", "sum b t c -> b c", [](V x) { return reduce(x[0], "b t c -> b c", "sum"); }, {rnd(s3, 135)});
   add_case("reduce", "mean over a group (t p) c -> t c",
            [](V x) { return reduce(x[0], "(t p) c -> t c", "mean", {{"p", 2}}); }, {rnd({6, 3}, 136)});
   add_case("reduce", "max with a tie", [](V x) { return reduce(x[0], "a b -> a", "max"); },
            {tensor({0.3, 0.9, 0.9, -0.1, 0.2, 0.5}, {2, 3}, DType::f64)});
   add_case("reduce", "min", [](V x) { return reduce(x[0], "a b c -> b", "min"); }, {rnd(s3, 137)});
+  add_case("reduce", "max over a group and an axis, permuted (a p) b c -> c a",
+           [](V x) { return reduce(x[0], "(a p) b c -> c a", "max", {{"p", 2}}); }, {rnd({4, 3, 2}, 140)});
+  add_case("reduce", "max reducing nothing a b -> b a", [](V x) { return reduce(x[0], "a b -> b a", "max"); },
+           {rnd(s, 141)});
 
   // Fused ops.
   add_case("cross_entropy", "logits (2,3,5)", [](V x) { return cross_entropy(x[0], ids({0, 4, 2, 2, 1, 3}, {2, 3})); },

@@ -253,6 +253,39 @@ TEST_CASE("einsum plan: three operands contract left to right") {
   CHECK(plan.output_shape == Shape{2, 4});
 }
 
+TEST_CASE("einsum plan from labels: the parsed equation's plan, without parsing") {
+  // "...ij,...jk->...ik" spelled out in plan labels (ellipsis dims are digits), as einsum's
+  // backward passes them.
+  const std::vector<Shape> shapes{{2, 3, 4, 5}, {3, 5, 6}};
+  const EinsumPlan parsed = plan_einsum("...ij,...jk->...ik", shapes);
+  const EinsumPlan labelled = plan_einsum({"01ij", "1jk"}, "01ik", shapes);
+  CHECK(labelled.operands[0].labels == parsed.operands[0].labels);
+  CHECK(labelled.operands[1].labels == parsed.operands[1].labels);
+  CHECK(labelled.products[0].result_labels == parsed.products[0].result_labels);
+  CHECK(labelled.products[0].left_shape == parsed.products[0].left_shape);
+  CHECK(labelled.products[0].right_shape == parsed.products[0].right_shape);
+  CHECK(labelled.output_perm == parsed.output_perm);
+  CHECK(labelled.output_shape == parsed.output_shape);
+  const std::vector<Tensor> operands{values(shapes[0], 0.2), values(shapes[1], 1.2)};
+  check_values(einsum(labelled, operands), reference_einsum("01ik", {"01ij", "1jk"}, operands), kTolF64);
+
+  // Errors quote the labels as given.
+  auto message = [](const std::vector<std::string>& inputs, const std::string& output,
+                    const std::vector<Shape>& shapes) {
+    try {
+      plan_einsum(inputs, output, shapes);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message({"i", "j"}, "ij", {{2}}) == "einsum \"i,j->ij\": 2 label strings for 1 operands");
+  CHECK(message({"ij"}, "i", {{2}}) == "einsum \"ij->i\": operand 0 has 1 dims (shape [2]) but 2 labels");
+  CHECK(message({"0i"}, "00", {{2, 3}}) == "einsum \"0i->00\": dimension 0 of ... appears twice in the output");
+  CHECK(message({"0i"}, "1", {{2, 3}}) ==
+        "einsum \"0i->1\": dimension 1 of ... of the output appears in no operand");
+}
+
 TEST_CASE("einsum errors quote the equation and name the label or operand") {
   auto message = [](const std::string& eq, const std::vector<Shape>& shapes) {
     try {
