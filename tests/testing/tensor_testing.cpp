@@ -184,9 +184,9 @@ void scan(Comparison& c, const Tensor& actual, const Tensor& expected, const std
   };
   std::string shown;
   for (size_t i : first) shown += "\n    " + element(i);
-  c.report = fmt::format("  actual {}, expected {}\n  {} of {} elements fail {}\n  worst at {}\n  first mismatches:{}\n  {}",
-                         describe(actual), describe(expected), c.failures, a.size(), c.criterion, element(worst),
-                         shown, summary(c));
+  c.report = fmt::format(
+      "  actual {}, expected {}\n  {} of {} elements fail {}\n  worst at {}\n  first mismatches:{}\n  {}",
+      describe(actual), describe(expected), c.failures, a.size(), c.criterion, element(worst), shown, summary(c));
 }
 
 }  // namespace
