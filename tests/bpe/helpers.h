@@ -1,4 +1,5 @@
-// helpers.h: shared pieces of the bpe tests: fixture paths, file reading, hex, random text.
+// helpers.h: shared pieces of the bpe tests: fixture paths, file reading, hex, random text, and
+// the textbook merge step of the plain references.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,29 @@ inline std::string from_hex(std::string_view hex) {
 inline std::string temp_path(const std::string& name) {
   static int counter = 0;
   return "/tmp/strata_bpe_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + name;
+}
+
+// The bytes of `text`, one token each.
+inline std::vector<std::string> byte_tokens(std::string_view text) {
+  std::vector<std::string> tokens;
+  for (char c : text) tokens.emplace_back(1, c);
+  return tokens;
+}
+
+// `tokens` with every occurrence of the pair (a, b), scanned left to right, merged into the one
+// token a + b: the textbook BPE merge step.
+inline std::vector<std::string> merge_pair(const std::vector<std::string>& tokens, const std::string& a,
+                                           const std::string& b) {
+  std::vector<std::string> merged;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (i + 1 < tokens.size() && tokens[i] == a && tokens[i + 1] == b) {
+      merged.push_back(a + b);
+      ++i;
+    } else {
+      merged.push_back(tokens[i]);
+    }
+  }
+  return merged;
 }
 
 // Random UTF-8 text drawn from pools that cover every character class of the GPT-2 pattern, the

@@ -136,20 +136,8 @@ namespace {
 // CS336's definition of encoding one pre-token: apply each merge, in the order learned, to every
 // occurrence of its pair, left to right.
 std::vector<std::string> merges_in_order(std::string_view piece, const BpeModel& model) {
-  std::vector<std::string> tokens;
-  for (char c : piece) tokens.emplace_back(1, c);
-  for (const auto& [a, b] : model.merges) {
-    std::vector<std::string> merged;
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (i + 1 < tokens.size() && tokens[i] == a && tokens[i + 1] == b) {
-        merged.push_back(a + b);
-        ++i;
-      } else {
-        merged.push_back(tokens[i]);
-      }
-    }
-    tokens = std::move(merged);
-  }
+  std::vector<std::string> tokens = byte_tokens(piece);
+  for (const auto& [a, b] : model.merges) tokens = merge_pair(tokens, a, b);
   return tokens;
 }
 

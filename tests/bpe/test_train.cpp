@@ -49,11 +49,7 @@ BpeModel plain_train(const std::string& raw, int vocab_size, const std::vector<s
   for (int b = 0; b < 256; ++b) model.vocab.emplace_back(1, static_cast<char>(b));
   for (const std::string& s : specials) model.vocab.push_back(s);
   std::vector<std::pair<std::vector<std::string>, int64_t>> words;
-  for (const auto& [word, count] : word_counts) {
-    std::vector<std::string> tokens;
-    for (char c : word) tokens.emplace_back(1, c);
-    words.emplace_back(tokens, count);
-  }
+  for (const auto& [word, count] : word_counts) words.emplace_back(byte_tokens(word), count);
   while (static_cast<int>(model.vocab.size()) < vocab_size) {
     std::map<std::pair<std::string, std::string>, int64_t> pair_counts;
     for (const auto& [tokens, count] : words) {
@@ -67,18 +63,7 @@ BpeModel plain_train(const std::string& raw, int vocab_size, const std::vector<s
     const auto [a, b] = best->first;
     model.merges.emplace_back(a, b);
     model.vocab.push_back(a + b);
-    for (auto& [tokens, count] : words) {
-      std::vector<std::string> merged;
-      for (size_t i = 0; i < tokens.size(); ++i) {
-        if (i + 1 < tokens.size() && tokens[i] == a && tokens[i + 1] == b) {
-          merged.push_back(a + b);
-          ++i;
-        } else {
-          merged.push_back(tokens[i]);
-        }
-      }
-      tokens = std::move(merged);
-    }
+    for (auto& [tokens, count] : words) tokens = merge_pair(tokens, a, b);
   }
   return model;
 }
