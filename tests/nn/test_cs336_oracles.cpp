@@ -56,15 +56,13 @@ Tensor synthetic_expected(const std::string& test) { return load_fixture("synthe
 
 // The conftest model: vocab 10000, context 16, d_model 64, 3 layers, 4 heads, d_ff 128, theta 1e4.
 ModelConfig conftest_config() {
-  ModelConfig c;
-  c.vocab_size = 10000;
-  c.context_length = 16;
-  c.d_model = 64;
-  c.num_layers = 3;
-  c.num_heads = 4;
-  c.d_ff = 128;
-  c.rope_theta = 10000.0;
-  return c;
+  return {.vocab_size = 10000,
+          .context_length = 16,
+          .d_model = 64,
+          .num_layers = 3,
+          .num_heads = 4,
+          .d_ff = 128,
+          .rope_theta = 10000.0};
 }
 
 Variable constant(const Tensor& t) { return Variable(t); }

@@ -131,13 +131,8 @@ TEST_CASE("load_state_dict reports every missing, unexpected and mis-shaped key 
 }
 
 TEST_CASE("save and load a model as safetensors with dotted names") {
-  ModelConfig config;
-  config.vocab_size = 11;
-  config.context_length = 8;
-  config.d_model = 8;
-  config.num_layers = 2;
-  config.num_heads = 2;
-  config.d_ff = 12;
+  const ModelConfig config{
+      .vocab_size = 11, .context_length = 8, .d_model = 8, .num_layers = 2, .num_heads = 2, .d_ff = 12};
   Generator g1(1), g2(2);
   TransformerLM a(config, &g1), b(config, &g2);
   const TempDir tmp;
@@ -163,13 +158,8 @@ TEST_CASE("save and load a model as safetensors with dotted names") {
 }
 
 TEST_CASE("a module shared along two paths is listed once") {
-  ModelConfig config;
-  config.vocab_size = 5;
-  config.context_length = 4;
-  config.d_model = 4;
-  config.num_layers = 3;
-  config.num_heads = 1;
-  config.d_ff = 4;
+  const ModelConfig config{
+      .vocab_size = 5, .context_length = 4, .d_model = 4, .num_layers = 3, .num_heads = 1, .d_ff = 4};
   TransformerLM lm(config);
   std::vector<std::string> buffers;
   for (const auto& [n, t] : lm.named_buffers()) buffers.push_back(n);

@@ -10,14 +10,7 @@ using namespace strata;
 
 namespace {
 ModelConfig make_config(int64_t V, int64_t ctx, int64_t d, int64_t L, int64_t H, int64_t F) {
-  ModelConfig c;
-  c.vocab_size = V;
-  c.context_length = ctx;
-  c.d_model = d;
-  c.num_layers = L;
-  c.num_heads = H;
-  c.d_ff = F;
-  return c;
+  return {.vocab_size = V, .context_length = ctx, .d_model = d, .num_layers = L, .num_heads = H, .d_ff = F};
 }
 // An (m, n) @ (n, p) product, `times` times: 2 m n p FLOPs each.
 struct Matmul {

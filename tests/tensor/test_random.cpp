@@ -19,18 +19,6 @@ using namespace strata::testing;
 
 namespace {
 
-struct Moments {
-  double mean, var;
-};
-Moments moments(const Tensor& t) {
-  std::vector<double> v = t.to_vector<double>();
-  double sum = 0, sq = 0;
-  for (double x : v) sum += x;
-  const double mean = sum / double(v.size());
-  for (double x : v) sq += (x - mean) * (x - mean);
-  return {mean, sq / double(v.size() - 1)};
-}
-
 // Standard normal density and CDF.
 double phi(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi); }
 double Phi(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }

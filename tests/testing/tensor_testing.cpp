@@ -100,6 +100,15 @@ void check_same_shape(const char* what, const Tensor& actual, const Tensor& expe
 
 double max_magnitude(const Tensor& t) { return max_magnitude(t.to_vector<double>()); }
 
+Moments moments(const Tensor& t) {
+  const std::vector<double> v = t.to_vector<double>();
+  double sum = 0, squares = 0;
+  for (double x : v) sum += x;
+  const double mean = sum / double(v.size());
+  for (double x : v) squares += (x - mean) * (x - mean);  // two passes: no cancellation
+  return {mean, squares / double(v.size() - 1)};
+}
+
 double max_abs_diff(const Tensor& actual, const Tensor& expected) {
   check_same_shape("max_abs_diff", actual, expected);
   return max_abs_of(actual.to_vector<double>(), expected.to_vector<double>());
@@ -147,7 +156,15 @@ std::string index_string(int64_t flat, const Shape& shape) {
   return fmt::format("{}", index);
 }
 
-// A comparison that fails before looking at elements (undefined tensor, other shape or dtype).
+// Why the elements of `actual` and `expected` cannot be compared (nullptr when they can): an
+// undefined tensor, another shape or, when `same_dtype`, another dtype.
+const char* incomparable(const Tensor& actual, const Tensor& expected, bool same_dtype) {
+  if (!actual.defined() || !expected.defined() || actual.shape() != expected.shape()) return "shapes differ";
+  if (same_dtype && actual.dtype() != expected.dtype()) return "dtypes differ";
+  return nullptr;
+}
+
+// A comparison that fails before looking at elements, for the reason `why`.
 Comparison unmatched(Comparison c, const Tensor& actual, const Tensor& expected, const char* why) {
   c.ok = false;
   c.report = fmt::format("  actual {}, expected {}: {}", describe(actual), describe(expected), why);
@@ -194,8 +211,8 @@ void scan(Comparison& c, const Tensor& actual, const Tensor& expected, const std
 Comparison compare_close(const Tensor& actual, const Tensor& expected, double atol, double rtol) {
   Comparison c;
   c.criterion = fmt::format("|a - e| <= {:g} + {:g} |e|", atol, rtol);
-  if (!actual.defined() || !expected.defined() || actual.shape() != expected.shape())
-    return unmatched(c, actual, expected, "shapes differ");
+  if (const char* why = incomparable(actual, expected, /*same_dtype=*/false))
+    return unmatched(c, actual, expected, why);
   const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
   scan(c, actual, expected, a, e, [&](size_t i) { return std::abs(a[i] - e[i]) - (atol + rtol * std::abs(e[i])); },
        [](size_t) { return std::string(); });
@@ -205,9 +222,8 @@ Comparison compare_close(const Tensor& actual, const Tensor& expected, double at
 Comparison compare_ulp(const Tensor& actual, const Tensor& expected, int64_t max_ulp, double atol) {
   Comparison c;
   c.criterion = fmt::format("<= {} ulp or |a - e| <= {:g}", max_ulp, atol);
-  if (!actual.defined() || !expected.defined() || actual.shape() != expected.shape())
-    return unmatched(c, actual, expected, "shapes differ");
-  if (actual.dtype() != expected.dtype()) return unmatched(c, actual, expected, "dtypes differ");
+  if (const char* why = incomparable(actual, expected, /*same_dtype=*/true))
+    return unmatched(c, actual, expected, why);
   visit_floating(actual.dtype(), "compare_ulp", [&]<class T>() {
     const std::vector<T> a = actual.to_vector<T>(), e = expected.to_vector<T>();
     auto ulps = [&](size_t i) { return ulp_distance(a[i], e[i]); };
@@ -225,9 +241,8 @@ Comparison compare_ulp(const Tensor& actual, const Tensor& expected, int64_t max
 Comparison compare_bitwise(const Tensor& actual, const Tensor& expected) {
   Comparison c;
   c.criterion = "bitwise equality";
-  if (!actual.defined() || !expected.defined() || actual.shape() != expected.shape())
-    return unmatched(c, actual, expected, "shapes differ");
-  if (actual.dtype() != expected.dtype()) return unmatched(c, actual, expected, "dtypes differ");
+  if (const char* why = incomparable(actual, expected, /*same_dtype=*/true))
+    return unmatched(c, actual, expected, why);
   const Tensor x = actual.contiguous(), y = expected.contiguous();
   const auto* xb = static_cast<const char*>(x.data_ptr());
   const auto* yb = static_cast<const char*>(y.data_ptr());

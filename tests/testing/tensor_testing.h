@@ -11,7 +11,7 @@
 //                A failure names both shapes and dtypes, the worst element (index, actual,
 //                expected, |error|) and the first few mismatches. Each macro evaluates to the
 //                Comparison, whose figures a test may print (summary, CHECK_TENSOR_CLOSE_REPORT).
-//   Measures     max_magnitude, max_abs_diff, max_rel_diff, ulp_distance, max_ulp_diff,
+//   Measures     max_magnitude, moments, max_abs_diff, max_rel_diff, ulp_distance, max_ulp_diff,
 //                bitwise_equal.
 //   Environment  fixture_path (under tests/fixtures), read_file, TempDir, with_threads, error_of.
 #pragma once
@@ -55,6 +55,12 @@ Tensor random_layout(const Shape& shape, Layout layout, DType dtype, double lo, 
 
 // Largest |x| over the elements of t (0 when t is empty).
 double max_magnitude(const Tensor& t);
+
+// The sample mean and the unbiased sample variance (n - 1 in the denominator) of t's elements.
+struct Moments {
+  double mean, var;
+};
+Moments moments(const Tensor& t);
 
 // Largest |a - e| over the elements (infinite where a NaN meets a number). Same shape required.
 double max_abs_diff(const Tensor& actual, const Tensor& expected);
