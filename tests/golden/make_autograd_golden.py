@@ -25,37 +25,15 @@ __metadata__: "cases" (comma-separated case names) and one JSON entry per case w
 import json
 import math
 import os
-import struct
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+from safetensors_file import save_safetensors, torch_entry
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "autograd",
                    "autograd_golden.safetensors")
 SEED = 20240613
-SAFETENSORS_DTYPE = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
-
-
-def save_safetensors(path, tensors, metadata):
-    """safetensors: 8-byte little-endian header length, JSON header, then the raw little-endian data."""
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": SAFETENSORS_DTYPE[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
 
 gen = torch.Generator().manual_seed(SEED)
 
@@ -156,6 +134,5 @@ def norm_stats(x):
 case("norm_stats", {"x": randn(3, 8)}, norm_stats)
 
 metadata["cases"] = ",".join(names)
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-save_safetensors(OUT, tensors, metadata)
+save_safetensors(OUT, {name: torch_entry(t) for name, t in tensors.items()}, metadata)
 print(f"wrote {OUT}: {len(names)} cases, {len(tensors)} tensors, {os.path.getsize(OUT)} bytes")

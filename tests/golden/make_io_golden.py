@@ -9,32 +9,17 @@ Outputs (small, committed) in tests/fixtures/tensor/:
   half_expected_bf16.npy, half_expected_f16.npy
                         torch's float32 values of those tensors (t.float()), the expected result
                         of loading them
-The safetensors container is written here by hand (the `safetensors` package is not installed):
-an 8-byte little-endian header length, the JSON header padded with spaces to a multiple of 8, then
-the tensors' bytes in name order, as the format's specification describes.
+The safetensors container is written by safetensors_file.py (the `safetensors` package is not
+installed), as the format's specification describes.
 """
-import json
 import os
-import struct
 
 import numpy as np
 import torch
 
+from safetensors_file import save_safetensors
+
 OUT = os.path.join("tests", "fixtures", "tensor")
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        dtype, shape, raw = tensors[name]
-        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def main():
@@ -50,7 +35,7 @@ def main():
     bf16 = torch.tensor([1.0, -3.140625, 1e30, 1e-39, -0.0, inf, nan, 3.0e38], dtype=torch.bfloat16)
     f32 = torch.tensor([1.5, -2.0], dtype=torch.float32)
     raw = lambda t, as_int: t.view(as_int).numpy().astype("<u2" if as_int == torch.int16 else "<f4").tobytes()
-    write_safetensors(os.path.join(OUT, "half.safetensors"), {
+    save_safetensors(os.path.join(OUT, "half.safetensors"), {
         "bf16": ("BF16", bf16.shape, raw(bf16, torch.int16)),
         "f16": ("F16", f16.shape, raw(f16, torch.int16)),
         "f32": ("F32", f32.shape, f32.numpy().astype("<f4").tobytes()),

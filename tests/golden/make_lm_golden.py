@@ -32,11 +32,12 @@ results differ from them only by strata's own rounding. Outputs (all float32 ten
 import json
 import math
 import os
-import struct
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from safetensors_file import save_safetensors, torch_entry
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "nn", "golden")
 
@@ -171,23 +172,9 @@ def loss_of(logits, targets):
 
 
 # ---- files -------------------------------------------------------------------------------------
-def save_safetensors(path, tensors, metadata=None):
-    """The safetensors layout: u64 header length, JSON header (name -> dtype, shape, offsets), raw data."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        a = tensors[name].detach().numpy().astype(np.float32, order="C")  # keeps 0-d tensors 0-d
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+def save_float32(path, tensors, metadata=None):
+    """Every tensor as float32 (0-d tensors stay 0-d), in a safetensors file."""
+    save_safetensors(path, {name: torch_entry(t.float()) for name, t in tensors.items()}, metadata)
 
 
 def make_variant(name, overrides, ids, targets):
@@ -196,7 +183,7 @@ def make_variant(name, overrides, ids, targets):
     with open(os.path.join(OUT_DIR, f"{name}.config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
-    save_safetensors(os.path.join(OUT_DIR, f"{name}.weights.safetensors"), params)
+    save_float32(os.path.join(OUT_DIR, f"{name}.weights.safetensors"), params)
 
     logits = forward(params, ids, cfg)
     loss = loss_of(logits, targets)
@@ -223,7 +210,7 @@ def make_variant(name, overrides, ids, targets):
         metadata.update({k: repr(v) for k, v in ADAMW.items()})
         print(f"{name}: losses {[round(x, 5) for x in losses]}")
 
-    save_safetensors(os.path.join(OUT_DIR, f"{name}.expected.safetensors"), out, metadata)
+    save_float32(os.path.join(OUT_DIR, f"{name}.expected.safetensors"), out, metadata)
     print(f"{name}: {len(params)} parameters, loss {loss.item():.6f}")
 
 

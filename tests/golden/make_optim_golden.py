@@ -27,10 +27,10 @@ __metadata__: one entry per case, a JSON object with "optimizer" ("adamw" or "sg
 """
 import json
 import os
-import struct
 
-import numpy as np
 import torch
+
+from safetensors_file import save_safetensors, torch_entry
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "optim",
                    "optim_golden.safetensors")
@@ -54,28 +54,6 @@ CASES = {
     "sgd_nesterov": ("sgd", {"momentum": 0.9, "dampening": 0.0, "weight_decay": 1e-3, "nesterov": True},
                      [0.05] * STEPS, {}),
 }
-SAFETENSORS_DTYPE = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-
-
-def save_safetensors(path, tensors, metadata):
-    """The safetensors format: u64 header length, JSON header (padded to 8 bytes), raw little-endian data."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        data = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": SAFETENSORS_DTYPE[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-
 
 def make_optimizer(kind, params, options, lr):
     if kind == "adamw":
@@ -125,7 +103,7 @@ def main():
                                      "torch": torch.__version__})
         for dtype in (torch.float32, torch.float64):
             run_case(name, kind, options, lrs, missing, dtype, init, grads, out)
-    save_safetensors(OUT, out, metadata)
+    save_safetensors(OUT, {name: torch_entry(t) for name, t in out.items()}, metadata)
     print(f"wrote {len(out)} tensors to {os.path.normpath(OUT)}")
 
 
