@@ -10,7 +10,6 @@
 #include "autograd/op_list.h"
 #include "tensor/index.h"
 #include "tensor/ops.h"
-#include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "tests/testing/tensor_testing.h"
 
@@ -449,19 +448,18 @@ TEST_CASE("fused ops give bitwise the same values and gradients on 1 and 2 threa
                                       rnd({64}, 3).to(DType::f32),         rnd({70, 300}, 4).to(DType::f32),
                                       rnd({70, 300}, 5).to(DType::f32),    rnd({2, 4, 40, 8}, 6).to(DType::f32),
                                       rnd({2, 4, 40, 8}, 7).to(DType::f32), rnd({2, 4, 40, 8}, 8).to(DType::f32)};
-  const int threads = get_num_threads();
   for (const auto& [name, op] : ops) {
     CAPTURE(name);
     std::vector<std::vector<float>> results[2];
     for (int n : {1, 2}) {
-      set_num_threads(n);
-      std::vector<Variable> x = leaves_of(values);
-      Variable y = op(x);
-      std::vector<Tensor> g = grad(y, x, random_tensor(y.shape(), DType::f32, -1, 1, 9));
-      results[n - 1].push_back(y.data().to_vector<float>());
-      for (const Tensor& gi : g) results[n - 1].push_back(gi.to_vector<float>());
+      with_threads(n, [&] {
+        std::vector<Variable> x = leaves_of(values);
+        Variable y = op(x);
+        std::vector<Tensor> g = grad(y, x, random_tensor(y.shape(), DType::f32, -1, 1, 9));
+        results[n - 1].push_back(y.data().to_vector<float>());
+        for (const Tensor& gi : g) results[n - 1].push_back(gi.to_vector<float>());
+      });
     }
     CHECK(results[0] == results[1]);
   }
-  set_num_threads(threads);
 }
