@@ -56,7 +56,8 @@ Tensor random_layout(const Shape& shape, Layout layout, DType dtype, double lo, 
 // Largest |x| over the elements of t (0 when t is empty).
 double max_magnitude(const Tensor& t);
 
-// The sample mean and the unbiased sample variance (n - 1 in the denominator) of t's elements.
+// The sample mean and the unbiased sample variance (n - 1 in the denominator) of t's elements
+// (at least 2).
 struct Moments {
   double mean, var;
 };
@@ -116,21 +117,21 @@ std::string summary(const Comparison& c);
 
 // CHECKs a Comparison at the caller's line, with `what` and the report as the failure message, and
 // evaluates to the Comparison.
-#define STRATA_CHECK_COMPARISON_(comparison, what)                                        \
-  [&] {                                                                                   \
-    const ::strata::testing::Comparison strata_comparison_ = (comparison);                 \
-    const bool tensors_match = strata_comparison_.ok;                                     \
-    CHECK_MESSAGE(tensors_match, what, ":\n", strata_comparison_.report);                 \
-    return strata_comparison_;                                                            \
+#define STRATA_CHECK_COMPARISON_(comparison, what)                         \
+  [&] {                                                                    \
+    const ::strata::testing::Comparison strata_comparison_ = (comparison); \
+    const bool tensors_match = strata_comparison_.ok;                      \
+    CHECK_MESSAGE(tensors_match, what, ":\n", strata_comparison_.report);  \
+    return strata_comparison_;                                             \
   }()
 
-// Every element within |actual - expected| <= atol + rtol * |expected|.
-#define CHECK_TENSOR_CLOSE(actual, expected, atol, rtol)                                                 \
+// Every element within |actual - expected| <= atol + rtol * |expected| (atol first, unlike numpy).
+#define CHECK_TENSOR_CLOSE(actual, expected, atol, rtol)                                           \
   STRATA_CHECK_COMPARISON_(::strata::testing::compare_close((actual), (expected), (atol), (rtol)), \
                            #actual " vs " #expected)
 
 // Every element at most max_ulp ulps from the expected one, or within atol in absolute value.
-#define CHECK_TENSOR_ULP(actual, expected, max_ulp, atol)                                                  \
+#define CHECK_TENSOR_ULP(actual, expected, max_ulp, atol)                                           \
   STRATA_CHECK_COMPARISON_(::strata::testing::compare_ulp((actual), (expected), (max_ulp), (atol)), \
                            #actual " vs " #expected)
 
@@ -140,16 +141,16 @@ std::string summary(const Comparison& c);
 
 // CHECK_TENSOR_CLOSE under `label`, which also prints "label: <summary>" whether it passes or not:
 // the figures an oracle test records in its log.
-#define CHECK_TENSOR_CLOSE_REPORT(label, actual, expected, atol, rtol)             \
-  [&] {                                                                          \
-    const std::string strata_label_ = (label);                                   \
-    ::strata::testing::Comparison strata_reported_;                              \
-    {                                                                            \
-      INFO(strata_label_);                                                       \
-      strata_reported_ = CHECK_TENSOR_CLOSE(actual, expected, atol, rtol);       \
-    }                                                                            \
-    MESSAGE(strata_label_, ": ", ::strata::testing::summary(strata_reported_));  \
-    return strata_reported_;                                                     \
+#define CHECK_TENSOR_CLOSE_REPORT(label, actual, expected, atol, rtol)          \
+  [&] {                                                                         \
+    const std::string strata_label_ = (label);                                  \
+    ::strata::testing::Comparison strata_reported_;                             \
+    {                                                                           \
+      INFO(strata_label_);                                                      \
+      strata_reported_ = CHECK_TENSOR_CLOSE(actual, expected, atol, rtol);      \
+    }                                                                           \
+    MESSAGE(strata_label_, ": ", ::strata::testing::summary(strata_reported_)); \
+    return strata_reported_;                                                    \
   }()
 
 // ---- Environment ------------------------------------------------------------------------------
