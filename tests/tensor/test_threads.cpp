@@ -7,7 +7,7 @@
 #include "tensor/ops.h"
 #include "tensor/parallel.h"
 
-#include "tests/tensor/ops_testing.h"
+#include "tests/testing/tensor_testing.h"
 
 #include <doctest/doctest.h>
 
@@ -20,16 +20,12 @@ using namespace strata::testing;
 
 namespace {
 
-// Runs f with 1 thread and with 2, restoring the thread count afterwards.
+// Runs f with 1 thread and with 2 (the thread count is restored afterwards).
 void check_thread_independent(const char* what, const std::function<Tensor()>& f) {
   INFO(what);
-  const int saved = get_num_threads();
-  set_num_threads(1);
-  const Tensor one = f();
-  set_num_threads(2);
-  const Tensor two = f();
-  set_num_threads(saved);
-  CHECK(bitwise_equal(one, two));
+  const Tensor one = with_threads(1, f);
+  const Tensor two = with_threads(2, f);
+  CHECK_TENSOR_BITWISE(one, two);
 }
 
 }  // namespace
@@ -70,41 +66,48 @@ TEST_CASE("reductions and softmax give bitwise equal results with 1 and 2 thread
   check_thread_independent("log_softmax", [&] { return log_softmax(x, -1); });
 }
 
+namespace {
+
+// parallel_for on the current thread count: every index visited once, from a named lambda; chunks
+// marked; nesting and exceptions leave the mark as it was.
+void check_parallel_for() {
+  std::vector<int> hits(1000, 0);
+  std::vector<char> marked(1000, 0);
+  auto body = [&](int64_t lo, int64_t hi) {  // a named lambda: passed as an lvalue
+    for (int64_t i = lo; i < hi; ++i) {
+      ++hits[static_cast<size_t>(i)];
+      marked[static_cast<size_t>(i)] = in_parallel_region();
+    }
+  };
+  parallel_for(0, 1000, 64, body);
+  CHECK(std::count(hits.begin(), hits.end(), 1) == 1000);
+  CHECK(std::count(marked.begin(), marked.end(), 1) == 1000);
+  CHECK_FALSE(in_parallel_region());
+
+  // A loop nested in a chunk runs serially and keeps the outer mark when it ends.
+  std::vector<char> still_marked(16, 0);
+  parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      parallel_for(0, 100, 10, [](int64_t, int64_t) {});
+      still_marked[static_cast<size_t>(i)] = in_parallel_region();
+    }
+  });
+  CHECK(std::count(still_marked.begin(), still_marked.end(), 1) == 16);
+
+  // An exception thrown in a chunk reaches the caller, and the mark is cleared.
+  CHECK_THROWS_WITH_AS(parallel_for(0, 100, 10,
+                                    [](int64_t lo, int64_t) {
+                                      if (lo == 50) throw Error("chunk 50 failed");
+                                    }),
+                       "chunk 50 failed", Error);
+  CHECK_FALSE(in_parallel_region());
+}
+
+}  // namespace
+
 TEST_CASE("parallel_for covers the range once, takes named lambdas, and marks its chunks") {
-  const int saved = get_num_threads();
   for (int threads : {1, 2}) {
     INFO("threads = ", threads);
-    set_num_threads(threads);
-    std::vector<int> hits(1000, 0);
-    std::vector<char> marked(1000, 0);
-    auto body = [&](int64_t lo, int64_t hi) {  // a named lambda: passed as an lvalue
-      for (int64_t i = lo; i < hi; ++i) {
-        ++hits[static_cast<size_t>(i)];
-        marked[static_cast<size_t>(i)] = in_parallel_region();
-      }
-    };
-    parallel_for(0, 1000, 64, body);
-    CHECK(std::count(hits.begin(), hits.end(), 1) == 1000);
-    CHECK(std::count(marked.begin(), marked.end(), 1) == 1000);
-    CHECK_FALSE(in_parallel_region());
-
-    // A loop nested in a chunk runs serially and keeps the outer mark when it ends.
-    std::vector<char> still_marked(16, 0);
-    parallel_for(0, 16, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        parallel_for(0, 100, 10, [](int64_t, int64_t) {});
-        still_marked[static_cast<size_t>(i)] = in_parallel_region();
-      }
-    });
-    CHECK(std::count(still_marked.begin(), still_marked.end(), 1) == 16);
-
-    // An exception thrown in a chunk reaches the caller, and the mark is cleared.
-    CHECK_THROWS_WITH_AS(parallel_for(0, 100, 10,
-                                      [](int64_t lo, int64_t) {
-                                        if (lo == 50) throw Error("chunk 50 failed");
-                                      }),
-                         "chunk 50 failed", Error);
-    CHECK_FALSE(in_parallel_region());
+    with_threads(threads, check_parallel_for);
   }
-  set_num_threads(saved);
 }
