@@ -3,8 +3,14 @@
 Same config and batch (V=10000, T=256, d=512, L=4, H=16, d_ff=1344, B=8), same loss (mean
 cross-entropy), the median of --runs iterations after one warm-up, per thread count.
 Run with Debian's torch:  /usr/bin/python3 bench/bench_lm_torch.py --threads 1 2
+
+torch.set_num_threads sets only torch's own (OpenMP) threads; Debian's torch multiplies matrices in
+OpenBLAS, whose threads it leaves at all cores. So "N threads" also sets OpenBLAS to N (through its
+C API), and each line says how many threads OpenBLAS had.
 """
 import argparse
+import ctypes
+import ctypes.util
 import json
 import math
 import resource
@@ -66,6 +72,18 @@ def forward(p, ids):
     return rms_norm(x, p['lnf']) @ p['head'].T
 
 
+def openblas():
+    """The OpenBLAS library torch has loaded (dlopen returns the loaded copy), or None."""
+    for name in ('libopenblas.so.0', ctypes.util.find_library('openblas')):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_num_threads()
+            return lib
+        except (OSError, AttributeError, TypeError):
+            continue
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
@@ -74,8 +92,11 @@ def main():
     p = make_params()
     ids = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(0))
     inputs, targets = ids[:, :-1], ids[:, 1:]
+    blas = openblas()
     for threads in args.threads:
         torch.set_num_threads(threads)
+        if blas is not None:
+            blas.openblas_set_num_threads(threads)
         times = []
         for r in range(args.runs + 1):
             start = time.perf_counter()
@@ -89,7 +110,8 @@ def main():
         times.sort()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({'name': 'lm_forward_backward_B8_T256', 'peer': 'torch', 'peer_ms': round(times[len(times) // 2], 2),
-                          'threads': threads, 'peak_rss_mb': round(rss, 1)}))
+                          'threads': threads, 'blas_threads': blas.openblas_get_num_threads() if blas else None,
+                          'peak_rss_mb': round(rss, 1)}))
 
 
 if __name__ == '__main__':

@@ -8,10 +8,12 @@
 //   bench_tensor --filter matmul only the benchmarks whose name contains the text
 //
 // The peers:
-//   matmul        the same cblas_sgemm call(s) on the same buffers; ratio 1 means the tensor API
-//                 adds nothing. For the batch, the faster of a plain loop of cblas_sgemm calls
-//                 (OpenBLAS threads inside each) and an OpenMP loop over the batch (BLAS
-//                 single-threaded inside), both with the transpose flag.
+//   matmul        the same cblas_sgemm call(s) on the same buffers, OpenBLAS threading them itself
+//                 with as many threads as ours (strata keeps OpenBLAS on one thread and splits the
+//                 work over its own; ratio 1 means the two do equally well). For the batch, the
+//                 faster of a plain loop of cblas_sgemm calls (OpenBLAS threads inside each) and
+//                 an OpenMP loop over the batch (BLAS single-threaded inside), both with the
+//                 transpose flag.
 //   elementwise   memcpy of the output's bytes: the floor for any op that streams through memory.
 //                 GB/s counts the bytes each side reads and writes.
 //   softmax, sum  a plain single-threaded scalar loop (double accumulation, like ours). It is a
@@ -35,6 +37,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace strata;
@@ -67,16 +70,26 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Medians of `runs` alternating timings of ours and peer, after one untimed warm-up of each
-// (first-touch page faults, the allocator's cache, BLAS thread start-up).
+// Whether the peer runs OpenBLAS's own threads. Those spin for up to 2^28 cycles (~0.1 s) after a
+// call before they sleep, and would slow whatever runs next on the 2 cores; so after each such
+// peer call the benchmark waits (untimed) until they sleep.
+enum class PeerThreads { strata, openblas };
+
+// Medians of `runs` alternating timings of ours and peer. Each timed run follows an untimed run
+// of the same side (first-touch page faults, the allocator's cache, thread start-up).
 std::pair<double, double> time_pair(const Options& opt, const std::function<void()>& ours,
-                                    const std::function<void()>& peer) {
-  ours();
-  peer();
+                                    const std::function<void()>& peer, PeerThreads peer_threads = PeerThreads::strata) {
+  auto settle = [&] {
+    if (peer_threads == PeerThreads::openblas) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  };
   std::vector<double> a, b;
   for (int r = 0; r < opt.runs; ++r) {
+    ours();
     a.push_back(milliseconds(ours));
+    peer();
+    settle();
     b.push_back(milliseconds(peer));
+    settle();
   }
   return {median(a), median(b)};
 }
@@ -107,6 +120,13 @@ bool wanted(const Options& opt, const std::string& name) {
 
 // ---- matmul ------------------------------------------------------------------------------------
 
+// Runs f with OpenBLAS on strata's thread count, then puts it back on one thread (parallel.h).
+void with_blas_threads(const std::function<void()>& f) {
+  openblas_set_num_threads(get_num_threads());
+  f();
+  openblas_set_num_threads(1);
+}
+
 // x (M, K) @ W.mT() with W (N, K): the layout of a Linear layer; BLAS gets W with the transpose flag.
 void bench_linear(const Options& opt, int64_t M, int64_t K, int64_t N) {
   const std::string name = fmt::format("matmul {}x{}x{} x @ W.mT()", M, K, N);
@@ -118,9 +138,12 @@ void bench_linear(const Options& opt, int64_t M, int64_t K, int64_t N) {
   auto [ours, peer] = time_pair(
       opt, [&] { out = matmul(x, w.mT()); },
       [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x.data<float>(), int(K),
-                    w.data<float>(), int(K), 0.0f, c.data(), int(N));
-      });
+        with_blas_threads([&] {
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x.data<float>(),
+                      int(K), w.data<float>(), int(K), 0.0f, c.data(), int(N));
+        });
+      },
+      PeerThreads::openblas);
   const double gflop = 2.0 * M * K * N / 1e9;
   print_row(opt, {name, ours, "cblas_sgemm", peer, {{"ours_gflops", gflop / (ours / 1e3)}}});
 }
@@ -139,13 +162,13 @@ void bench_batched(const Options& opt, int64_t B, int64_t T, int64_t hs) {
   };
   auto ours_fn = [&] { out = matmul(q, k.mT()); };
   auto [ours_a, loop] = time_pair(opt, ours_fn, [&] {
-    for (int64_t i = 0; i < B; ++i) one(i);
-  });
+    with_blas_threads([&] {
+      for (int64_t i = 0; i < B; ++i) one(i);
+    });
+  }, PeerThreads::openblas);
   auto [ours_b, omp] = time_pair(opt, ours_fn, [&] {
-    openblas_set_num_threads(1);
 #pragma omp parallel for schedule(static) num_threads(get_num_threads())
     for (int64_t i = 0; i < B; ++i) one(i);
-    openblas_set_num_threads(get_num_threads());
   });
   const double ours = median({ours_a, ours_b});
   const bool omp_faster = omp < loop;

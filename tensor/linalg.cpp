@@ -11,10 +11,15 @@
 //   - Trailing batch dims over which b is broadcast and along which a's rows continue evenly in
 //     memory are folded into the row count, so (B, T, C) @ (C, N) is one (B*T, C) @ (C, N) GEMM.
 //   - A product with a single row or column is a matrix-vector product (cblas_?gemv).
-// Threads: a batch of small GEMMs runs in parallel over the batch, each GEMM single-threaded in
-// OpenBLAS (BlasSingleThread); a single or large GEMM lets OpenBLAS use its own threads. OpenBLAS
-// splits a GEMM's output among its threads, never the sum along k, so the result does not depend
-// on the thread count (gemv_columns below takes care of the one gemv that would).
+// Threads: OpenBLAS always runs single-threaded (see parallel.cpp); strata's own threads split
+// the work. The work items are the batch's GEMMs, each cut along its larger output dim into
+// `parts` pieces when there are fewer GEMMs than threads (e.g. one (B*T, C) @ (C, V) product):
+//   c[:, j0:j1] = a @ b[:, j0:j1]   or   c[i0:i1, :] = a[i0:i1, :] @ b.
+// A piece's elements are the same sums over k, in the same order, as in the uncut product, and
+// the cuts fall on multiples of 64 (so OpenBLAS's edge kernels see the same edges; 1024 for
+// matrix-vector products, see gemv_columns); the result
+// does not depend on the thread count (tested bitwise). One pool of threads means no second pool
+// spins or waits while the other works.
 #include "tensor/linalg.h"
 
 #include "tensor/parallel.h"
@@ -23,14 +28,14 @@
 
 #include <algorithm>
 #include <climits>
+#include <numeric>
 #include <optional>
 
 namespace strata {
 namespace {
 
-// Batches of GEMMs with at most this many multiply-adds each run in parallel over the batch;
-// OpenBLAS threads a single GEMM well only when it is larger than this.
-constexpr int64_t kParallelBatchMaxMacs = int64_t(1) << 24;  // e.g. 256 x 256 x 256
+// A work item (one GEMM or a piece of one) has at least this many multiply-adds.
+constexpr int64_t kMinItemMacs = int64_t(1) << 18;  // e.g. 64 x 64 x 64: ~10 us
 
 // How BLAS reads one matrix: `transposed` false means element (i, j) sits at i*ld + j (row-major,
 // "N"); true means it sits at j*ld + i (the row-major storage of the transpose, "T").
@@ -70,19 +75,16 @@ void gemv(bool transposed, int rows, int cols, const T* mat, int ld, const T* x,
     cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, mat, ld, x, incx, 0.0, y, incy);
 }
 
-// y (cols) = M^T x for M stored row-major (rows, cols): y[j] = sum_p M[p, j] x[p]. OpenBLAS's
-// threaded version splits the sum over p between its threads, so the rounding would depend on
-// the thread count; instead the outputs are split in fixed blocks, each a single-threaded gemv.
+// y (cols) = M^T x for M stored row-major (rows, cols): y[j] = sum_p M[p, j] x[p], as gemv calls on
+// fixed blocks of kGemvBlock columns. OpenBLAS's transposed gemv rounds a column differently
+// depending on where it falls in the call's own internal blocks, so the calls always start at the
+// same columns, however the product is cut into pieces (pieces of vector products start at
+// multiples of kGemvBlock).
+constexpr int64_t kGemvBlock = 1024;
 template <class T>
 void gemv_columns(int rows, int cols, const T* mat, int ld, const T* x, int incx, T* y, int incy) {
-  constexpr int64_t kBlock = 1024;
-  auto blocks = [&](int64_t lo, int64_t hi) {
-    for (int64_t j = lo; j < hi; j += kBlock)
-      gemv(true, rows, static_cast<int>(std::min(kBlock, hi - j)), mat + j, ld, x, incx, y + j * incy, incy);
-  };
-  if (in_parallel_region()) return blocks(0, cols);  // inside our threads BLAS is single already
-  BlasSingleThread single;
-  parallel_for(0, cols, kBlock, [&](int64_t lo, int64_t hi) { blocks(lo, hi); });
+  for (int64_t j = 0; j < cols; j += kGemvBlock)
+    gemv(true, rows, static_cast<int>(std::min(kGemvBlock, cols - j)), mat + j, ld, x, incx, y + j * incy, incy);
 }
 
 // c (n, m) = op(a) (n, k) @ op(b) (k, m), row-major, with c's rows ldc elements apart. A product
@@ -134,6 +136,30 @@ Operand make_operand(Tensor t, const Shape& batch) {
   for (int64_t d = 0; d < t.dim() - 2; ++d)
     if (t.size(d) != 1) strides[lead + d] = t.stride(d);
   return {t, *layout, strides};
+}
+
+// How each of `count` GEMMs (rows, k) @ (k, cols) is cut into pieces along its larger output dim.
+struct PieceCut {
+  bool rows;       // cut along rows (else columns)
+  int64_t length;  // the size of the cut dim
+  int64_t parts;   // pieces per GEMM (1: not cut)
+  int64_t piece;   // the size of every piece but the last, a multiple of kPieceAlign
+};
+
+// Enough pieces that count * parts items share evenly among `threads` (parts = threads /
+// gcd(count, threads)), as long as each piece keeps kMinItemMacs and `align` rows/columns: 64
+// for a GEMM (a multiple of OpenBLAS's kernel tiles), kGemvBlock for a matrix-vector product.
+// The last piece takes the remainder, so every piece has at least `align` > 1 rows/columns and
+// the product's kind (GEMM or matrix-vector) never changes by cutting.
+PieceCut cut_pieces(int64_t count, int64_t rows, int64_t k, int64_t cols, int threads) {
+  PieceCut cut{rows >= cols, std::max(rows, cols), 1, std::max(rows, cols)};
+  const int64_t align = rows == 1 || cols == 1 ? kGemvBlock : 64;
+  int64_t parts = threads / std::gcd(count, static_cast<int64_t>(threads));
+  parts = std::min({parts, cut.length / align, rows * k * cols / kMinItemMacs});
+  if (parts <= 1) return cut;
+  cut.piece = std::max(align, (cut.length + parts - 1) / parts / align * align);
+  cut.parts = cut.length / cut.piece;
+  return cut;
 }
 
 // For the inner-dimension error: a transpose that would make the shapes fit.
@@ -221,12 +247,17 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   const int in = blas_int(rows, "rows"), ik = blas_int(k, "k"), im = blas_int(m, "columns");
   blas_int(std::max(A.layout.ld, B.layout.ld), "the leading dimension");
 
+  const int threads = in_parallel_region() ? 1 : get_num_threads();  // (also puts OpenBLAS on one thread)
+  const PieceCut cut = cut_pieces(count, rows, k, m, threads);
   visit_floating(a.dtype(), "matmul", [&]<class T>() {
     const T* pa = A.t.data<T>();
     const T* pb = B.t.data<T>();
     T* pc = out.data<T>();
+    // Item = (GEMM i, piece p): rows or columns [p*piece, next) of GEMM i's output, where the
+    // last piece takes the remainder.
     auto run = [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
+      for (int64_t item = lo; item < hi; ++item) {
+        const int64_t i = item / cut.parts, p = item % cut.parts;
         int64_t oa = 0, ob = 0;  // offsets of batch i (row-major over `sizes`)
         for (int64_t d = sizes.size() - 1, r = i; d >= 0; --d) {
           const int64_t idx = r % sizes[d];
@@ -234,16 +265,20 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
           oa += idx * a_strides[d];
           ob += idx * b_strides[d];
         }
-        gemm(pa + oa, A.layout, pb + ob, B.layout, pc + i * rows * m, in, ik, im, im);
+        const int64_t begin = p * cut.piece, len = p + 1 < cut.parts ? cut.piece : cut.length - begin;
+        T* c = pc + i * rows * m;
+        if (cut.rows)  // a's rows begin..begin+len: row r sits at r*ld ("N") or r ("T")
+          gemm(pa + oa + begin * (A.layout.transposed ? 1 : A.layout.ld), A.layout, pb + ob, B.layout, c + begin * m,
+               static_cast<int>(len), ik, im, im);
+        else  // b's columns begin..begin+len: column j sits at j ("N") or j*ld ("T")
+          gemm(pa + oa, A.layout, pb + ob + begin * (B.layout.transposed ? B.layout.ld : 1), B.layout, c + begin, in,
+               ik, static_cast<int>(len), im);
       }
     };
-    // The choice of path must not depend on the thread count (a path may round differently).
-    if (count > 1 && !in_parallel_region() && rows * k * m <= kParallelBatchMaxMacs) {
-      BlasSingleThread single;  // our threads split the batch; BLAS must not add its own
-      parallel_for(0, count, 1, [&](int64_t lo, int64_t hi) { run(lo, hi); });
-    } else {
-      run(0, count);
-    }
+    if (count * cut.parts == 1 || threads == 1 || count * rows * k * m < 2 * kMinItemMacs)
+      run(0, count * cut.parts);
+    else
+      parallel_for(0, count * cut.parts, 1, run);
   });
   return out.view(result_shape);
 }

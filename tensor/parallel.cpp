@@ -1,4 +1,4 @@
-// parallel.cpp: thread count, the OpenMP parallel loop, and keeping OpenBLAS out of our regions.
+// parallel.cpp: thread count, the OpenMP parallel loop, and OpenBLAS kept on one thread.
 #include "tensor/parallel.h"
 
 #include "tensor/error.h"
@@ -28,11 +28,11 @@ int initial_threads() {
   return omp_get_num_procs();
 }
 
+// The first read of the count also puts OpenBLAS on one thread for good (see parallel.h).
 int& thread_count() {
   static int n = [] {
-    int t = initial_threads();
-    openblas_set_num_threads(t);
-    return t;
+    openblas_set_num_threads(1);
+    return initial_threads();
   }();
   return n;
 }
@@ -59,12 +59,14 @@ int get_num_threads() { return thread_count(); }
 void set_num_threads(int n) {
   check(n >= 1, "set_num_threads: need at least 1 thread, got {}", n);
   thread_count() = n;
-  openblas_set_num_threads(n);
 }
 
 std::string thread_info() {
-  return fmt::format("strata: {} thread{} (OpenMP; set STRATA_NUM_THREADS to change), BLAS: {}",
-                     get_num_threads(), get_num_threads() == 1 ? "" : "s", openblas_get_config());
+  const int threads = get_num_threads(), blas_threads = openblas_get_num_threads();  // (in this order)
+  return fmt::format("strata: {} thread{} (OpenMP; set STRATA_NUM_THREADS to change), BLAS: {} (called from "
+                     "strata's threads, {} thread{} of its own)",
+                     threads, threads == 1 ? "" : "s", openblas_get_config(), blas_threads,
+                     blas_threads == 1 ? "" : "s");
 }
 
 bool in_parallel_region() { return t_in_region; }
@@ -94,8 +96,5 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain, void (*body)(v
   if (error) std::rethrow_exception(error);
 }
 }  // namespace detail
-
-BlasSingleThread::BlasSingleThread() : saved_(get_num_threads()) { openblas_set_num_threads(1); }
-BlasSingleThread::~BlasSingleThread() { openblas_set_num_threads(saved_); }
 
 }  // namespace strata

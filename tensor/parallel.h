@@ -6,8 +6,9 @@
 // every output element is computed by exactly one chunk in a fixed order; so results are bitwise
 // identical for 1 and N threads.
 //
-// OpenBLAS keeps its own threads for large GEMMs; inside our parallel regions it is told to use
-// one thread (see BlasSingleThread), so the two pools never oversubscribe the cores.
+// There is one pool of threads: OpenBLAS is set to one thread when the count is first read, and
+// matmul splits large GEMMs over parallel_for itself (linalg.cpp). Two pools (OpenMP's and
+// OpenBLAS's) would oversubscribe the cores, and the idle one's spinning slows the busy one.
 #pragma once
 
 #include <cstdint>
@@ -46,17 +47,5 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
       begin, end, grain, [](void* ctx, int64_t lo, int64_t hi) { (*static_cast<Body*>(ctx))(lo, hi); },
       const_cast<void*>(static_cast<const void*>(&f)));
 }
-
-// While alive, OpenBLAS runs single-threaded (for GEMMs issued from our own parallel loops).
-class BlasSingleThread {
- public:
-  BlasSingleThread();
-  ~BlasSingleThread();
-  BlasSingleThread(const BlasSingleThread&) = delete;
-  BlasSingleThread& operator=(const BlasSingleThread&) = delete;
-
- private:
-  int saved_;
-};
 
 }  // namespace strata

@@ -214,15 +214,39 @@ TEST_CASE("outer") {
                        "outer: needs 1-D operands, got a[2, 2] and b[2]; hint: flatten them first", Error);
 }
 
+TEST_CASE("GEMMs cut into pieces over the threads equal the naive loop and the uncut product") {
+  // With 2 threads, each product below is cut along its larger output dim into 2 pieces at a
+  // multiple of 64 (the second takes the remainder): columns of b (N and T layouts), rows of a
+  // (N and T), a batch of 3 GEMMs cut into 6 items, and matrix-vector products.
+  for (DType dt : {DType::f32, DType::f64}) {
+    const std::vector<std::pair<Tensor, Tensor>> products = {
+        {operand({96, 16}, dt, 51), operand({16, 3000}, dt, 52)},
+        {operand({96, 16}, dt, 53), operand({3000, 16}, dt, 54).mT()},
+        {operand({3000, 16}, dt, 55), operand({16, 96}, dt, 56)},
+        {operand({16, 3000}, dt, 57).mT(), operand({16, 96}, dt, 58)},
+        {operand({3, 200, 16}, dt, 59), operand({3, 16, 700}, dt, 60)},
+        {operand({1, 64}, dt, 61), operand({64, 9000}, dt, 62)},
+        {operand({1, 64}, dt, 63), operand({9000, 64}, dt, 64).mT()},
+        {operand({9000, 64}, dt, 65), operand({64, 1}, dt, 66)},
+    };
+    for (const auto& [a, b] : products) {
+      INFO(std::string(dtype_name(dt)), " a", fmt::format("{}", a.shape()), " @ b", fmt::format("{}", b.shape()));
+      with_threads(2, [&] { check_matmul(a, b); });
+      CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(a, b); }),
+                           with_threads(2, [&] { return matmul(a, b); }));
+    }
+  }
+}
+
 TEST_CASE("matmul gives bitwise identical results for 1 and 2 threads") {
-  // A batch of small GEMMs (split over our threads) and one big GEMM (split by OpenBLAS).
+  // A batch of small GEMMs (split over the batch) and one big GEMM (cut into pieces).
   const Tensor q = operand({16, 64, 32}, DType::f32, 41), k = operand({16, 64, 32}, DType::f32, 42);
   const Tensor x = operand({384, 320}, DType::f32, 43), w = operand({288, 320}, DType::f32, 44);
   CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(q, k.mT()); }),
                        with_threads(2, [&] { return matmul(q, k.mT()); }));
   CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(x, w.mT()); }),
                        with_threads(2, [&] { return matmul(x, w.mT()); }));
-  // Matrix-vector products (gemv), which OpenBLAS also splits over its threads.
+  // Matrix-vector products (gemv), cut into pieces too.
   const Tensor v = operand({1, 320}, DType::f32, 45), big = operand({320, 6000}, DType::f32, 46);
   for (const Tensor& rhs : {big, operand({6000, 320}, DType::f32, 47).mT()}) {
     CHECK_TENSOR_BITWISE(with_threads(1, [&] { return matmul(v, rhs); }),
