@@ -7,6 +7,7 @@
 #include "tests/bpe/helpers.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <random>
 
@@ -20,7 +21,7 @@ std::vector<std::string> pieces(const SpecialTokens& specials, std::string_view 
   std::vector<std::string> out;
   specials.split(
       text, [&](std::string_view t) { for_each_pretoken(t, [&](std::string_view p) { out.emplace_back(p); }); },
-      [&](int index) { out.push_back("[" + std::to_string(index) + "]"); });
+      [&](int index) { out.push_back(fmt::format("[{}]", index)); });
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "bpe/error.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace strata::bpe;
 
@@ -14,7 +15,7 @@ std::vector<std::string> parts(const SpecialTokens& specials, std::string_view t
   std::vector<std::string> out;
   specials.split(
       text, [&](std::string_view t) { out.emplace_back(t); },
-      [&](int index) { out.push_back("[" + std::to_string(index) + "]"); });
+      [&](int index) { out.push_back(fmt::format("[{}]", index)); });
   return out;
 }
 
