@@ -70,26 +70,33 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Whether the peer runs OpenBLAS's own threads. Those spin for up to 2^28 cycles (~0.1 s) after a
-// call before they sleep, and would slow whatever runs next on the 2 cores; so after each such
-// peer call the benchmark waits (untimed) until they sleep.
+// Who threads the peer: strata's OpenMP team (the default), or OpenBLAS itself. For the latter,
+// OpenBLAS is set to strata's thread count around each peer call (strata keeps it on one thread,
+// parallel.h), outside the timer; and since its idle threads spin for up to 2^28 cycles (~0.1 s)
+// before they sleep, which would slow whatever runs next on the 2 cores, the benchmark then waits
+// (untimed) until they sleep.
 enum class PeerThreads { strata, openblas };
 
 // Medians of `runs` alternating timings of ours and peer. Each timed run follows an untimed run
 // of the same side (first-touch page faults, the allocator's cache, thread start-up).
 std::pair<double, double> time_pair(const Options& opt, const std::function<void()>& ours,
                                     const std::function<void()>& peer, PeerThreads peer_threads = PeerThreads::strata) {
-  auto settle = [&] {
-    if (peer_threads == PeerThreads::openblas) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  const bool openblas = peer_threads == PeerThreads::openblas;
+  auto run_peer = [&](bool timed) {
+    if (openblas) openblas_set_num_threads(get_num_threads());
+    const double ms = timed ? milliseconds(peer) : (peer(), 0.0);
+    if (openblas) {
+      openblas_set_num_threads(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return ms;
   };
   std::vector<double> a, b;
   for (int r = 0; r < opt.runs; ++r) {
     ours();
     a.push_back(milliseconds(ours));
-    peer();
-    settle();
-    b.push_back(milliseconds(peer));
-    settle();
+    run_peer(false);
+    b.push_back(run_peer(true));
   }
   return {median(a), median(b)};
 }
@@ -120,13 +127,6 @@ bool wanted(const Options& opt, const std::string& name) {
 
 // ---- matmul ------------------------------------------------------------------------------------
 
-// Runs f with OpenBLAS on strata's thread count, then puts it back on one thread (parallel.h).
-void with_blas_threads(const std::function<void()>& f) {
-  openblas_set_num_threads(get_num_threads());
-  f();
-  openblas_set_num_threads(1);
-}
-
 // x (M, K) @ W.mT() with W (N, K): the layout of a Linear layer; BLAS gets W with the transpose flag.
 void bench_linear(const Options& opt, int64_t M, int64_t K, int64_t N) {
   const std::string name = fmt::format("matmul {}x{}x{} x @ W.mT()", M, K, N);
@@ -138,10 +138,8 @@ void bench_linear(const Options& opt, int64_t M, int64_t K, int64_t N) {
   auto [ours, peer] = time_pair(
       opt, [&] { out = matmul(x, w.mT()); },
       [&] {
-        with_blas_threads([&] {
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x.data<float>(),
-                      int(K), w.data<float>(), int(K), 0.0f, c.data(), int(N));
-        });
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x.data<float>(), int(K),
+                    w.data<float>(), int(K), 0.0f, c.data(), int(N));
       },
       PeerThreads::openblas);
   const double gflop = 2.0 * M * K * N / 1e9;
@@ -161,11 +159,11 @@ void bench_batched(const Options& opt, int64_t B, int64_t T, int64_t hs) {
                 int(hs), k.data<float>() + i * T * hs, int(hs), 0.0f, c.data() + i * T * T, int(T));
   };
   auto ours_fn = [&] { out = matmul(q, k.mT()); };
-  auto [ours_a, loop] = time_pair(opt, ours_fn, [&] {
-    with_blas_threads([&] {
-      for (int64_t i = 0; i < B; ++i) one(i);
-    });
-  }, PeerThreads::openblas);
+  auto [ours_a, loop] = time_pair(
+      opt, ours_fn, [&] {
+        for (int64_t i = 0; i < B; ++i) one(i);
+      },
+      PeerThreads::openblas);
   auto [ours_b, omp] = time_pair(opt, ours_fn, [&] {
 #pragma omp parallel for schedule(static) num_threads(get_num_threads())
     for (int64_t i = 0; i < B; ++i) one(i);

@@ -17,9 +17,9 @@
 //   c[:, j0:j1] = a @ b[:, j0:j1]   or   c[i0:i1, :] = a[i0:i1, :] @ b.
 // A piece's elements are the same sums over k, in the same order, as in the uncut product, and
 // the cuts fall on multiples of 64 (so OpenBLAS's edge kernels see the same edges; 1024 for
-// matrix-vector products, see gemv_columns); the result
-// does not depend on the thread count (tested bitwise). One pool of threads means no second pool
-// spins or waits while the other works.
+// matrix-vector products, see gemv_columns); the result does not depend on the thread count
+// (tested bitwise). One pool of threads means no second pool spins or waits while the other
+// works (docs/internals/threads.md).
 #include "tensor/linalg.h"
 
 #include "tensor/parallel.h"
@@ -275,7 +275,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
                ik, static_cast<int>(len), im);
       }
     };
-    if (count * cut.parts == 1 || threads == 1 || count * rows * k * m < 2 * kMinItemMacs)
+    if (count * rows * k * m < 2 * kMinItemMacs)  // too little work to share
       run(0, count * cut.parts);
     else
       parallel_for(0, count * cut.parts, 1, run);

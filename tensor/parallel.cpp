@@ -75,19 +75,21 @@ namespace detail {
 void parallel_for_impl(int64_t begin, int64_t end, int64_t grain, void (*body)(void*, int64_t, int64_t),
                        void* context) {
   const int64_t chunks = (end - begin + grain - 1) / grain;
+  auto run_chunk = [&](int64_t c) {
+    RegionMark mark;
+    body(context, begin + c * grain, std::min(end, begin + (c + 1) * grain));
+  };
   const int threads = in_parallel_region() ? 1 : get_num_threads();
   if (threads == 1) {
-    RegionMark mark;
-    for (int64_t c = 0; c < chunks; ++c) body(context, begin + c * grain, std::min(end, begin + (c + 1) * grain));
+    for (int64_t c = 0; c < chunks; ++c) run_chunk(c);
     return;
   }
   // Exceptions must not escape an OpenMP region: keep the first and rethrow after it.
   std::exception_ptr error;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t c = 0; c < chunks; ++c) {
-    RegionMark mark;
     try {
-      body(context, begin + c * grain, std::min(end, begin + (c + 1) * grain));
+      run_chunk(c);
     } catch (...) {
 #pragma omp critical(strata_parallel_error)
       if (!error) error = std::current_exception();
