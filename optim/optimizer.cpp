@@ -111,8 +111,13 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& dict) {
 
   double lr = lr_;
   if (const Tensor* t = lookup("lr")) {
-    if (t->numel() == 1 && is_floating(t->dtype())) lr = t->item<double>();
-    else problems.push_back(fmt::format("\"lr\" must be a one-element float tensor, got {}{}", t->dtype(), t->shape()));
+    // The loaded rate passes the same check as set_lr().
+    if (t->numel() != 1 || !is_floating(t->dtype()))
+      problems.push_back(fmt::format("\"lr\" must be a one-element float tensor, got {}{}", t->dtype(), t->shape()));
+    else if (const double value = t->item<double>(); !(std::isfinite(value) && value >= 0))
+      problems.push_back(fmt::format("\"lr\" is {} (must be finite and >= 0)", value));
+    else
+      lr = value;
   } else {
     problems.push_back("missing key \"lr\"");
   }

@@ -62,8 +62,9 @@ class Optimizer {
   // The state as named tensors (copies; see the file comment for the keys).
   std::map<std::string, Tensor> state_dict() const;
   // Restores a state_dict() of an optimizer of the same kind over parameters of the same shapes
-  // and dtypes. Every missing, unexpected, mis-shaped or mis-typed key is reported in one Error,
-  // and on error nothing is changed. Tensors are copied (converted to contiguous).
+  // and dtypes. Every missing, unexpected, mis-shaped or mis-typed key (and an "lr" that set_lr
+  // would refuse) is reported in one Error, and on error nothing is changed. Tensors are copied
+  // (converted to contiguous).
   void load_state_dict(const std::map<std::string, Tensor>& state_dict);
 
  protected:

@@ -157,14 +157,17 @@ TEST_CASE("load_state_dict reports every problem at once and changes nothing on 
   sd["state.1.exp_avg"] = zeros({33}, DType::f32);         // wrong dtype
   sd["state.0.momentum_buffer"] = zeros({4, 9});           // unexpected
   sd["state.5.step"] = scalar_tensor(1, DType::i64);       // no parameter 5
-  AdamW fresh(make_params());
+  sd["lr"] = scalar_tensor(-0.5, DType::f64);              // what set_lr refuses
+  AdamW fresh(make_params(), {.lr = 0.25});
   const std::string msg = error_of([&] { fresh.load_state_dict(sd); });
-  CHECK(msg.find("AdamW.load_state_dict: 4 problem(s)") != std::string::npos);
+  CHECK(msg.find("AdamW.load_state_dict: 5 problem(s)") != std::string::npos);
+  CHECK(msg.find("\"lr\" is -0.5 (must be finite and >= 0)") != std::string::npos);
   CHECK(msg.find("missing key \"state.0.exp_avg_sq\"") != std::string::npos);
   CHECK(msg.find("\"state.1.exp_avg\" is float32[33] but parameter 1 is float64[33]") != std::string::npos);
   CHECK(msg.find("unexpected key \"state.0.momentum_buffer\"") != std::string::npos);
   CHECK(msg.find("unexpected key \"state.5.step\"") != std::string::npos);
   CHECK(msg.find("hint: build the optimizer with the same parameters") != std::string::npos);
   CHECK(fresh.state(0).step == 0);  // unchanged
+  CHECK(fresh.lr() == 0.25);
   CHECK(fresh.state_dict().size() == 1);
 }
