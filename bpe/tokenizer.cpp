@@ -13,14 +13,10 @@
 namespace strata::bpe {
 
 Tokenizer::Tokenizer(std::vector<std::string> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-                     std::vector<std::string> special_tokens) {
-  model_.vocab = std::move(vocab);
-  model_.merges = merges;
-  model_.special_tokens = std::move(special_tokens);
-  build();
-}
+                     std::vector<std::string> special_tokens)
+    : Tokenizer(BpeModel{std::move(vocab), merges, std::move(special_tokens)}) {}
 
-Tokenizer::Tokenizer(const BpeModel& model) : model_(model) { build(); }
+Tokenizer::Tokenizer(BpeModel model) : model_(std::move(model)) { build(); }
 
 Tokenizer Tokenizer::from_files(const std::string& vocab_path, const std::string& merges_path,
                                 std::vector<std::string> special_tokens) {

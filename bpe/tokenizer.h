@@ -64,7 +64,7 @@ class Tokenizer {
   // Special tokens not in `vocab` get new ids after it. Throws BpeError naming the bad entry.
   Tokenizer(std::vector<std::string> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
             std::vector<std::string> special_tokens = {});
-  explicit Tokenizer(const BpeModel& model);
+  explicit Tokenizer(BpeModel model);  // moved in when given a temporary
   // GPT-2 vocab.json + merges.txt (gpt2_files.h).
   static Tokenizer from_files(const std::string& vocab_path, const std::string& merges_path,
                               std::vector<std::string> special_tokens = {});

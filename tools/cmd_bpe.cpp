@@ -78,8 +78,8 @@ bpe::Tokenizer load_tokenizer_dir(const std::string& dir, const std::vector<std:
   for (const std::string& token : extra) {
     if (std::find(specials.begin(), specials.end(), token) == specials.end()) specials.push_back(token);
   }
-  model.special_tokens = specials;
-  return bpe::Tokenizer(model);
+  model.special_tokens = std::move(specials);
+  return bpe::Tokenizer(std::move(model));
 }
 
 void run_bpe_train(const TrainArgs& args) {
