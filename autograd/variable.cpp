@@ -135,6 +135,8 @@ void run_backward(Node* root, Tensor seed, bool retain_graph, const std::vector<
   std::unordered_map<Node*, Tensor> pending;  // gradient summed so far, per node
   pending.emplace(root, std::move(seed));
 
+  // The checks in this loop are `if (...) fail`, not check(): check's arguments are evaluated even
+  // when the condition holds, and describe() formats a string (per node, saved tensor and gradient).
   for (Node* node : reverse_tape(root)) {
     auto it = pending.find(node);
     if (it == pending.end()) continue;  // nothing flowed here (every path to it gave no gradient)
@@ -148,10 +150,10 @@ void run_backward(Node* root, Tensor seed, bool retain_graph, const std::vector<
     if (node->is_leaf()) {
       if (!capture.empty()) continue;
       if (node->grad.defined()) {
-        check(node->grad.shape() == g.shape() && node->grad.dtype() == g.dtype(),
-              "backward: a gradient of shape {} ({}) for {} cannot be added to its .grad of shape {} ({}): the "
-              "leaf's value changed shape since that gradient was computed; hint: zero_grad() first",
-              g.shape(), g.dtype(), node->describe(), node->grad.shape(), node->grad.dtype());
+        if (node->grad.shape() != g.shape() || node->grad.dtype() != g.dtype())
+          fail("backward: a gradient of shape {} ({}) for {} cannot be added to its .grad of shape {} ({}): the "
+               "leaf's value changed shape since that gradient was computed; hint: zero_grad() first",
+               g.shape(), g.dtype(), node->describe(), node->grad.shape(), node->grad.dtype());
         node->grad.add_(g);
       } else {
         node->grad = owned(std::move(g));
@@ -159,29 +161,29 @@ void run_backward(Node* root, Tensor seed, bool retain_graph, const std::vector<
       continue;
     }
 
-    check(!node->freed,
-          "backward: the graph behind '{}' was already freed by an earlier backward; hint: pass "
-          "BackwardOptions{{.retain_graph = true}} to the first backward to run backward twice",
-          node->describe());
+    if (node->freed)
+      fail("backward: the graph behind '{}' was already freed by an earlier backward; hint: pass "
+           "BackwardOptions{{.retain_graph = true}} to the first backward to run backward twice",
+           node->describe());
     for (size_t i = 0; i < node->saved.size(); ++i)
-      check(node->saved[i].version() == node->saved_versions[i],
-            "backward: an in-place change to a tensor saved for backward by {} (saved tensor {}, shape {}: "
-            "version {} at the forward, {} now); hint: use clone() before changing it in place, or change a copy",
-            node->describe(), i, node->saved[i].shape(), node->saved_versions[i], node->saved[i].version());
+      if (node->saved[i].version() != node->saved_versions[i])
+        fail("backward: an in-place change to a tensor saved for backward by {} (saved tensor {}, shape {}: "
+             "version {} at the forward, {} now); hint: use clone() before changing it in place, or change a copy",
+             node->describe(), i, node->saved[i].shape(), node->saved_versions[i], node->saved[i].version());
 
     std::vector<bool> needs(node->inputs.size());
     for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->inputs[i] != nullptr;
     std::vector<Tensor> grads = node->backward(BackwardInput{g, node->saved, needs});
     g = Tensor();
-    check(grads.size() == node->inputs.size(), "backward of {}: returned {} gradients for {} inputs", node->describe(),
-          grads.size(), node->inputs.size());
+    if (grads.size() != node->inputs.size())
+      fail("backward of {}: returned {} gradients for {} inputs", node->describe(), grads.size(), node->inputs.size());
 
     for (size_t i = 0; i < grads.size(); ++i) {
       Node* input = node->inputs[i].get();
       if (!input || !grads[i].defined()) continue;
-      check(grads[i].shape() == input->shape && grads[i].dtype() == input->dtype,
-            "backward of {}: the gradient for input {} has shape {} ({}) but that input has shape {} ({})",
-            node->describe(), i, grads[i].shape(), grads[i].dtype(), input->shape, input->dtype);
+      if (grads[i].shape() != input->shape || grads[i].dtype() != input->dtype)
+        fail("backward of {}: the gradient for input {} has shape {} ({}) but that input has shape {} ({})",
+             node->describe(), i, grads[i].shape(), grads[i].dtype(), input->shape, input->dtype);
       if (anomaly)
         if (auto bad = first_non_finite(grads[i]))
           fail(
