@@ -141,7 +141,10 @@ Variable reduce(const Variable& x, const std::string& pattern, const std::string
   Tensor y = reduce(x.data(), pattern, reduction, sizes);
   const AxesPlan plan = plan_axes(AxisOp::reduce, pattern, x.shape(), sizes);
   const double n = double(x.numel()) / double(std::max<int64_t>(y.numel(), 1));
-  return record("reduce", loc, y, {x}, {x.data(), y},
+  // Only max and min read x and y in the backward; sum and mean keep neither alive.
+  std::vector<Tensor> saved;
+  if (reduction == "max" || reduction == "min") saved = {x.data(), y};
+  return record("reduce", loc, y, {x}, std::move(saved),
                 [plan, reduction, n, sx = x.shape()](const BackwardInput& in) -> Grads {
                   Tensor g = to_left_axes(plan, in.grad);  // (unflat...) with the reduced axes as 1
                   if (reduction == "sum") return {g.expand(plan.unflat_shape).reshape(sx)};
