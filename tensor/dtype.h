@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace strata {
 
@@ -85,6 +86,16 @@ decltype(auto) visit_floating(DType dtype, std::string_view op, F&& f) {
       fail("{}: needs a floating dtype (float32 or float64), got {}; hint: convert with .to(DType::f32)",
            op, dtype_name(dtype));
   }
+}
+
+// Same, for ops defined on every dtype but bool (bool throws naming `op`). f returns void.
+template <class F>
+void visit_numeric(DType dtype, std::string_view op, F&& f) {
+  if (dtype == DType::b8)
+    fail("{}: not defined for bool tensors; hint: convert with .to(DType::i64) or .to(DType::f32)", op);
+  visit_dtype(dtype, [&]<class T>() {
+    if constexpr (!std::is_same_v<T, bool>) f.template operator()<T>();
+  });
 }
 
 }  // namespace strata

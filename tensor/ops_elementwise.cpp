@@ -96,15 +96,13 @@ void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
         b.dtype());
 }
 
-// Visits the dtype with f.template operator()<T>() for every dtype except bool.
-template <class F>
-decltype(auto) visit_numeric(DType dtype, const char* op, F&& f) {
-  check(dtype != DType::b8, "{}: not defined for bool tensors; hint: convert with .to(DType::i64) or .to(DType::f32)",
-        op);
-  return visit_dtype(dtype, [&]<class T>() {
-    if constexpr (std::same_as<T, bool>) fail("{}: unreachable", op);
-    else return f.template operator()<T>();
-  });
+// The dtypes an op accepts, and the visit that enforces it (the others throw naming the op).
+enum class Accepts { any, numeric, floating };  // numeric: all but bool
+template <Accepts A, class F>
+void visit_accepted(DType dtype, const char* op, F&& f) {
+  if constexpr (A == Accepts::any) visit_dtype(dtype, f);
+  else if constexpr (A == Accepts::numeric) visit_numeric(dtype, op, f);
+  else visit_floating(dtype, op, f);
 }
 
 // A scalar operand converted to T; integer tensors need a value they can hold exactly.
@@ -226,49 +224,27 @@ struct Where {
 
 // ---- Op families ----------------------------------------------------------------------------------------------
 
-// A fresh contiguous tensor with op applied to x (floating dtypes only).
-template <class Op>
-Tensor floating_unary(const char* name, const Tensor& x, Op op = {}) {
+// A fresh contiguous tensor with op applied to x.
+template <Accepts A, class Op>
+Tensor unary(const char* name, const Tensor& x, Op op = {}) {
   check_defined(name, x);
   Tensor out = empty(x.shape(), x.dtype());
-  visit_floating(x.dtype(), name, [&]<class T>() { map_into<T, T>(out, op, x); });
-  return out;
-}
-// Same for every dtype but bool.
-template <class Op>
-Tensor numeric_unary(const char* name, const Tensor& x, Op op = {}) {
-  check_defined(name, x);
-  Tensor out = empty(x.shape(), x.dtype());
-  visit_numeric(x.dtype(), name, [&]<class T>() { map_into<T, T>(out, op, x); });
+  visit_accepted<A>(x.dtype(), name, [&]<class T>() { map_into<T, T>(out, op, x); });
   return out;
 }
 
-// The output of a broadcasting binary op on a and b, after the dtype checks.
-Tensor binary_output(const char* name, const Tensor& a, const Tensor& b, DType dtype) {
+// A broadcasting binary op on a and b (same dtype); comparisons give bool.
+template <Accepts A, class Op>
+Tensor binary(const char* name, const Tensor& a, const Tensor& b, Op op = {}) {
   check_defined(name, a);
   check_defined(name, b);
   check_same_dtype(name, a, b);
-  return empty(broadcast_shapes(a.shape(), b.shape(), name), dtype);
-}
-template <class Op>
-Tensor numeric_binary(const char* name, const Tensor& a, const Tensor& b, Op op = {}) {
-  Tensor out = binary_output(name, a, b, a.dtype());
-  visit_numeric(a.dtype(), name, [&]<class T>() { map_into<T, T, T>(out, op, a, b); });
-  return out;
-}
-template <class Op>
-Tensor floating_binary(const char* name, const Tensor& a, const Tensor& b, Op op = {}) {
-  Tensor out = binary_output(name, a, b, a.dtype());
-  visit_floating(a.dtype(), name, [&]<class T>() { map_into<T, T, T>(out, op, a, b); });
-  return out;
-}
-// Comparisons give bool; `eq`/`ne` also compare bools, the orderings need numbers.
-template <class Op>
-Tensor comparison(const char* name, const Tensor& a, const Tensor& b, bool allow_bool, Op op = {}) {
-  Tensor out = binary_output(name, a, b, DType::b8);
-  auto run = [&]<class T>() { map_into<bool, T, T>(out, op, a, b); };
-  if (allow_bool) visit_dtype(a.dtype(), run);
-  else visit_numeric(a.dtype(), name, run);
+  constexpr bool kComparison = std::same_as<std::invoke_result_t<const Op&, double, double>, bool>;
+  Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), name), kComparison ? DType::b8 : a.dtype());
+  visit_accepted<A>(a.dtype(), name, [&]<class T>() {
+    using Out = std::conditional_t<kComparison, bool, T>;
+    map_into<Out, T, T>(out, op, a, b);
+  });
   return out;
 }
 
@@ -280,14 +256,12 @@ Tensor scalar_like(const char* name, const Tensor& x, double value) {
 }
 
 // self = op(self, other) in place, other broadcast to self's shape.
-template <class Op>
-Tensor& inplace_binary(const char* name, Tensor& self, const Tensor& other, bool floating_only, Op op = {}) {
+template <Accepts A, class Op>
+Tensor& inplace_binary(const char* name, Tensor& self, const Tensor& other, Op op = {}) {
   check_writable(name, self);
   check_inplace(name, self, other);
   const Tensor src = unaliased(self, other);
-  auto run = [&]<class T>() { map_into<T, T, T>(self, op, self, src); };
-  if (floating_only) visit_floating(self.dtype(), name, run);
-  else visit_numeric(self.dtype(), name, run);
+  visit_accepted<A>(self.dtype(), name, [&]<class T>() { map_into<T, T, T>(self, op, self, src); });
   self.bump_version();
   return self;
 }
@@ -302,20 +276,20 @@ void check_int_division(const char* name, const Tensor& a) {
 }  // namespace
 
 // ---- Unary -------------------------------------------------------------------------------------------------------
-Tensor neg(const Tensor& x) { return numeric_unary<Neg>("neg", x); }
-Tensor abs(const Tensor& x) { return numeric_unary<Abs>("abs", x); }
-Tensor square(const Tensor& x) { return numeric_unary<Square>("square", x); }
-Tensor relu(const Tensor& x) { return numeric_unary<Relu>("relu", x); }
-Tensor exp(const Tensor& x) { return floating_unary<Exp>("exp", x); }
-Tensor log(const Tensor& x) { return floating_unary<Log>("log", x); }
-Tensor sqrt(const Tensor& x) { return floating_unary<Sqrt>("sqrt", x); }
-Tensor rsqrt(const Tensor& x) { return floating_unary<Rsqrt>("rsqrt", x); }
-Tensor sin(const Tensor& x) { return floating_unary<Sin>("sin", x); }
-Tensor cos(const Tensor& x) { return floating_unary<Cos>("cos", x); }
-Tensor tanh(const Tensor& x) { return floating_unary<Tanh>("tanh", x); }
-Tensor sigmoid(const Tensor& x) { return floating_unary<Sigmoid>("sigmoid", x); }
-Tensor silu(const Tensor& x) { return floating_unary<Silu>("silu", x); }
-Tensor gelu(const Tensor& x) { return floating_unary<Gelu>("gelu", x); }
+Tensor neg(const Tensor& x) { return unary<Accepts::numeric, Neg>("neg", x); }
+Tensor abs(const Tensor& x) { return unary<Accepts::numeric, Abs>("abs", x); }
+Tensor square(const Tensor& x) { return unary<Accepts::numeric, Square>("square", x); }
+Tensor relu(const Tensor& x) { return unary<Accepts::numeric, Relu>("relu", x); }
+Tensor exp(const Tensor& x) { return unary<Accepts::floating, Exp>("exp", x); }
+Tensor log(const Tensor& x) { return unary<Accepts::floating, Log>("log", x); }
+Tensor sqrt(const Tensor& x) { return unary<Accepts::floating, Sqrt>("sqrt", x); }
+Tensor rsqrt(const Tensor& x) { return unary<Accepts::floating, Rsqrt>("rsqrt", x); }
+Tensor sin(const Tensor& x) { return unary<Accepts::floating, Sin>("sin", x); }
+Tensor cos(const Tensor& x) { return unary<Accepts::floating, Cos>("cos", x); }
+Tensor tanh(const Tensor& x) { return unary<Accepts::floating, Tanh>("tanh", x); }
+Tensor sigmoid(const Tensor& x) { return unary<Accepts::floating, Sigmoid>("sigmoid", x); }
+Tensor silu(const Tensor& x) { return unary<Accepts::floating, Silu>("silu", x); }
+Tensor gelu(const Tensor& x) { return unary<Accepts::floating, Gelu>("gelu", x); }
 
 Tensor pow(const Tensor& x, double exponent) {
   check_defined("pow", x);
@@ -340,17 +314,17 @@ Tensor logical_not(const Tensor& mask) {
 }
 
 // ---- Binary ------------------------------------------------------------------------------------------------------
-Tensor add(const Tensor& a, const Tensor& b) { return numeric_binary<Add>("add", a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return numeric_binary<Sub>("sub", a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return numeric_binary<Mul>("mul", a, b); }
+Tensor add(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Add>("add", a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Sub>("sub", a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Mul>("mul", a, b); }
 Tensor div(const Tensor& a, const Tensor& b) {
   check_defined("div", a);
   check_int_division("div", a);
-  return floating_binary<Div>("div", a, b);
+  return binary<Accepts::floating, Div>("div", a, b);
 }
-Tensor pow(const Tensor& a, const Tensor& b) { return floating_binary<Pow>("pow", a, b); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return numeric_binary<Maximum>("maximum", a, b); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return numeric_binary<Minimum>("minimum", a, b); }
+Tensor pow(const Tensor& a, const Tensor& b) { return binary<Accepts::floating, Pow>("pow", a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Maximum>("maximum", a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Minimum>("minimum", a, b); }
 
 Tensor add(const Tensor& a, double b) { return add(a, scalar_like("add", a, b)); }
 Tensor sub(const Tensor& a, double b) { return sub(a, scalar_like("sub", a, b)); }
@@ -363,12 +337,12 @@ Tensor div(const Tensor& a, double b) {
 Tensor maximum(const Tensor& a, double b) { return maximum(a, scalar_like("maximum", a, b)); }
 Tensor minimum(const Tensor& a, double b) { return minimum(a, scalar_like("minimum", a, b)); }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return comparison<Eq>("eq", a, b, true); }
-Tensor ne(const Tensor& a, const Tensor& b) { return comparison<Ne>("ne", a, b, true); }
-Tensor lt(const Tensor& a, const Tensor& b) { return comparison<Lt>("lt", a, b, false); }
-Tensor le(const Tensor& a, const Tensor& b) { return comparison<Le>("le", a, b, false); }
-Tensor gt(const Tensor& a, const Tensor& b) { return comparison<Gt>("gt", a, b, false); }
-Tensor ge(const Tensor& a, const Tensor& b) { return comparison<Ge>("ge", a, b, false); }
+Tensor eq(const Tensor& a, const Tensor& b) { return binary<Accepts::any, Eq>("eq", a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return binary<Accepts::any, Ne>("ne", a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Lt>("lt", a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Le>("le", a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Gt>("gt", a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return binary<Accepts::numeric, Ge>("ge", a, b); }
 Tensor eq(const Tensor& a, double b) { return eq(a, scalar_like("eq", a, b)); }
 Tensor ne(const Tensor& a, double b) { return ne(a, scalar_like("ne", a, b)); }
 Tensor lt(const Tensor& a, double b) { return lt(a, scalar_like("lt", a, b)); }
@@ -413,7 +387,7 @@ Tensor& Tensor::fill_(double value) {
 }
 
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
-  if (alpha == 1.0) return inplace_binary<Add>("add_", *this, other, false);
+  if (alpha == 1.0) return inplace_binary<Accepts::numeric, Add>("add_", *this, other);
   check_writable("add_", *this);
   check_inplace("add_", *this, other);
   const Tensor src = unaliased(*this, other);
@@ -423,18 +397,18 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   bump_version();
   return *this;
 }
-Tensor& Tensor::sub_(const Tensor& other) { return inplace_binary<Sub>("sub_", *this, other, false); }
-Tensor& Tensor::mul_(const Tensor& other) { return inplace_binary<Mul>("mul_", *this, other, false); }
+Tensor& Tensor::sub_(const Tensor& other) { return inplace_binary<Accepts::numeric, Sub>("sub_", *this, other); }
+Tensor& Tensor::mul_(const Tensor& other) { return inplace_binary<Accepts::numeric, Mul>("mul_", *this, other); }
 Tensor& Tensor::div_(const Tensor& other) {
   check_defined("div_", *this);
   check_int_division("div_", *this);
-  return inplace_binary<Div>("div_", *this, other, true);
+  return inplace_binary<Accepts::floating, Div>("div_", *this, other);
 }
 Tensor& Tensor::add_(double value) {
-  return inplace_binary<Add>("add_", *this, scalar_like("add_", *this, value), false);
+  return inplace_binary<Accepts::numeric, Add>("add_", *this, scalar_like("add_", *this, value));
 }
 Tensor& Tensor::mul_(double value) {
-  return inplace_binary<Mul>("mul_", *this, scalar_like("mul_", *this, value), false);
+  return inplace_binary<Accepts::numeric, Mul>("mul_", *this, scalar_like("mul_", *this, value));
 }
 Tensor& Tensor::clamp_(double lo, double hi) {
   check_writable("clamp_", *this);

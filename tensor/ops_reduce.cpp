@@ -261,11 +261,9 @@ Tensor fold_impl(const char* op, const Tensor& x, const Dims& dims, bool keepdim
   check(plan.n_red > 0 || plan.n_out == 0,
         "{}: cannot reduce over zero elements (shape {}, dims {}); hint: the result would be undefined", op,
         x.shape(), dims);
-  check(x.dtype() != DType::b8, "{}: not defined for bool tensors; hint: convert with .to(DType::i64)", op);
   Tensor out = empty(plan.out_shape, x.dtype());
-  visit_dtype(x.dtype(), [&]<class T>() {
-    if constexpr (!std::is_same_v<T, bool>)
-      reduce_into<T, T>(x, plan, out, FoldReducer<T, F>{}, [](T v) { return v; });
+  visit_numeric(x.dtype(), op, [&]<class T>() {
+    reduce_into<T, T>(x, plan, out, FoldReducer<T, F>{}, [](T v) { return v; });
   });
   return out;
 }
@@ -283,30 +281,27 @@ std::pair<Tensor, Tensor> arg_fold(const char* op, const Tensor& x, int64_t dim,
   const Plan plan = make_plan(x, reduce, keepdim);
   check(n > 0 || plan.n_out == 0, "{}: cannot take the {} of zero elements along dim {} of shape {}", op, op, dim,
         x.shape());
-  check(x.dtype() != DType::b8, "{}: not defined for bool tensors; hint: convert with .to(DType::i64)", op);
   Tensor values = empty(plan.out_shape, x.dtype());
   Tensor indices = empty(plan.out_shape, DType::i64);
-  visit_dtype(x.dtype(), [&]<class T>() {
-    if constexpr (!std::is_same_v<T, bool>) {
-      const T* p = x.data<T>();
-      T* v = values.data<T>();
-      int64_t* ix = indices.data<int64_t>();
-      const int64_t s = x.stride(d);
-      parallel_for(0, plan.n_out, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n)), [&](int64_t lo, int64_t hi) {
-        for (int64_t j = lo; j < hi; ++j) {
-          const T* row = p + plan.kept.offsets(j)[0];
-          T best = row[0];
-          int64_t at = 0;
-          for (int64_t i = 1; i < n; ++i)
-            if (Better{}(row[i * s], best)) {
-              best = row[i * s];
-              at = i;
-            }
-          v[j] = best;
-          ix[j] = at;
-        }
-      });
-    }
+  visit_numeric(x.dtype(), op, [&]<class T>() {
+    const T* p = x.data<T>();
+    T* v = values.data<T>();
+    int64_t* ix = indices.data<int64_t>();
+    const int64_t s = x.stride(d);
+    parallel_for(0, plan.n_out, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, n)), [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) {
+        const T* row = p + plan.kept.offsets(j)[0];
+        T best = row[0];
+        int64_t at = 0;
+        for (int64_t i = 1; i < n; ++i)
+          if (Better{}(row[i * s], best)) {
+            best = row[i * s];
+            at = i;
+          }
+        v[j] = best;
+        ix[j] = at;
+      }
+    });
   });
   return {values, indices};
 }
@@ -409,9 +404,8 @@ Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) 
   check_defined("var", x);
   require_floating("var", x.dtype());
   const Plan plan = make_plan(x, reduced_dims(x, dims, "var"), keepdim);
-  const Tensor centred = sub(x, mean(x, dims, true));
   const double dof = std::max<double>(0.0, static_cast<double>(plan.n_red - correction));
-  return div(sum(mul(centred, centred), dims, keepdim), dof);
+  return div(sum(square(sub(x, mean(x, dims, true))), dims, keepdim), dof);
 }
 
 Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) { return fold_impl<MaxFn>("amax", x, dims, keepdim); }
