@@ -115,7 +115,9 @@ TEST_CASE("mean and var give torch's values") {
     CHECK(var(m, {1}).to_vector<double>() == std::vector<double>{1, 4});
     CHECK(var(m, {0}, 0).to_vector<double>() == std::vector<double>{2.25, 4, 6.25});
     CHECK(var(m.mT(), {1}, 0, true).shape() == Shape{3, 1});
-    CHECK(var(m).item<double>() == doctest::Approx(6.8).epsilon(1e-6));
+    // Exact: the mean (24 / 6 = 4), the squared deviations and their sum (34) are exact in
+    // either dtype, so 34 / 5 rounds once, to the dtype's nearest value of 6.8.
+    CHECK_TENSOR_BITWISE(var(m), scalar_tensor(6.8, dtype));
     CHECK(mean(m, {1}).to_vector<double>() == std::vector<double>{2, 6});
     CHECK(mean(m).item<double>() == 4);
   }
@@ -187,8 +189,10 @@ TEST_CASE("logsumexp gives torch's values, including infinities") {
   const Tensor inf = logsumexp(tensor({-kInf, -kInf, kInf, 1}, {2, 2}), {1});
   CHECK(inf.at<float>({0}) == -INFINITY);
   CHECK(inf.at<float>({1}) == INFINITY);
-  // No overflow where exp(x) alone would overflow.
-  CHECK(logsumexp(tensor({1000, 1000}), {0}).item<float>() == doctest::Approx(1000 + std::log(2.0)));
+  // No overflow where exp(x) alone would overflow. 1000 + log(2): exp(0) = 1 twice sums to 2
+  // exactly, and log(2)'s error of a few float ulps at 0.69 (~1e-7) is far below half an ulp of
+  // 1000 (3e-5), so the sum rounds to the float nearest 1000 + log 2: allowed 1 ulp.
+  CHECK_TENSOR_ULP(logsumexp(tensor({1000, 1000}), {0}), scalar_tensor(1000 + std::log(2.0)), 1, 0.0);
 }
 
 TEST_CASE("softmax and log_softmax match the reference along every dim and layout") {
