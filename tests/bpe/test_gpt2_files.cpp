@@ -147,4 +147,14 @@ TEST_CASE("save_gpt2_files: an unwritable path is an error and leaves no file") 
                        "save vocab: cannot write '/nonexistent/dir/vocab.json.tmp': No such file or directory",
                        BpeError);
   CHECK(!std::filesystem::exists("/nonexistent/dir/vocab.json"));
+  // The temporary file is written but cannot be renamed over a directory: it is removed again, and
+  // the merges file is never started.
+  const std::string dir = temp_path("vocab_dir");
+  const std::string merges = temp_path("merges.txt");
+  REQUIRE(std::filesystem::create_directory(dir));
+  CHECK_THROWS_WITH_AS(save_gpt2_files(model, dir, merges),
+                       ("save vocab: cannot write '" + dir + "': Is a directory").c_str(), BpeError);
+  CHECK(!std::filesystem::exists(dir + ".tmp"));
+  CHECK(!std::filesystem::exists(merges));
+  std::filesystem::remove(dir);
 }
