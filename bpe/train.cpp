@@ -12,8 +12,6 @@ namespace strata::bpe {
 
 namespace {
 
-SpecialTokens make_specials(const TrainOptions& options) { return SpecialTokens(options.special_tokens); }
-
 // Adds the pre-tokens of `text` (any bytes; invalid UTF-8 is repaired) to `counts`.
 void count_into(PretokenCounts& counts, std::string_view text, const SpecialTokens& specials) {
   with_valid_utf8(text, [&](std::string_view valid) {
@@ -233,7 +231,7 @@ class Merger {
 }  // namespace
 
 PretokenCounts count_pretokens_in_file(const std::string& path, const TrainOptions& options) {
-  const SpecialTokens specials = make_specials(options);
+  const SpecialTokens specials(options.special_tokens);
   const int threads = resolve_threads(options.threads);
   std::vector<PretokenCounts> tables(threads);
   Progress progress;
@@ -245,7 +243,7 @@ PretokenCounts count_pretokens_in_file(const std::string& path, const TrainOptio
 }
 
 PretokenCounts count_pretokens(std::string_view text, const TrainOptions& options) {
-  const SpecialTokens specials = make_specials(options);
+  const SpecialTokens specials(options.special_tokens);
   std::vector<PretokenCounts> tables(resolve_threads(options.threads));
   count_block(tables, text, specials);
   return merge_tables(tables);
@@ -256,14 +254,15 @@ BpeModel train_bpe_from_counts(const PretokenCounts& counts, const TrainOptions&
   return Merger(counts, options).run();
 }
 
+// The options are checked before counting, so bad ones fail before the corpus is read.
 BpeModel train_bpe(const std::string& path, const TrainOptions& options) {
   check_options(options);
-  return train_bpe_from_counts(count_pretokens_in_file(path, options), options);
+  return Merger(count_pretokens_in_file(path, options), options).run();
 }
 
 BpeModel train_bpe_on_text(std::string_view text, const TrainOptions& options) {
   check_options(options);
-  return train_bpe_from_counts(count_pretokens(text, options), options);
+  return Merger(count_pretokens(text, options), options).run();
 }
 
 }  // namespace strata::bpe

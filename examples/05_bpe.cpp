@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -78,12 +79,13 @@ int main(int argc, char** argv) {
              static_cast<double>(stats.bytes) / 1e6, stats.distinct_pretokens, seconds, model.vocab.size(),
              model.merges.size());
   fmt::print("the first merges (most frequent pairs first):\n");
-  for (size_t r = 0; r < 12; ++r) {
+  for (size_t r = 0; r < std::min<size_t>(12, model.merges.size()); ++r) {  // a tiny corpus has fewer
     fmt::print("  {:2}: [{}] + [{}] -> [{}]\n", r, show(model.merges[r].first), show(model.merges[r].second),
                show(model.merges[r].first + model.merges[r].second));
   }
   fmt::print("the last new tokens: ");
-  for (size_t id = model.vocab.size() - 8; id < model.vocab.size(); ++id) fmt::print("[{}] ", show(model.vocab[id]));
+  for (size_t id = model.vocab.size() - std::min<size_t>(8, model.merges.size()); id < model.vocab.size(); ++id)
+    fmt::print("[{}] ", show(model.vocab[id]));
   fmt::print("\n");
   // 5. Compression on the training text.
   fmt::print("compression: {:.2f} bytes/token (1.00 with bytes alone)\n\n",
