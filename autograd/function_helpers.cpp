@@ -1,4 +1,5 @@
-// function_helpers.cpp: undoing broadcasting and reductions in gradients (see function_helpers.h).
+// function_helpers.cpp: undoing broadcasting and reductions in gradients, and flat indices (see
+// function_helpers.h).
 #include "autograd/function_helpers.h"
 
 #include <algorithm>
@@ -33,6 +34,15 @@ Tensor unsqueeze_reduced(const Tensor& grad, int64_t ndim, const Dims& dims, boo
   Tensor g = grad;
   for (int64_t d : reduced_dims(dims, ndim, "unsqueeze_reduced")) g = g.unsqueeze(d);  // ascending order
   return g;
+}
+
+Dims unravel(int64_t flat, const Shape& shape) {
+  Dims index = Dims::filled(shape.size(), 0);
+  for (int64_t d = shape.size() - 1; d >= 0; --d) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return index;
 }
 
 }  // namespace strata::detail

@@ -1,4 +1,5 @@
-// function_helpers.h: pieces shared by the op implementations (functions_*.cpp); not a public API.
+// function_helpers.h: pieces shared by the op implementations (functions_*.cpp), the tape and
+// gradcheck; not a public API.
 //
 // sum_to undoes broadcasting in a gradient: if y = f(x) broadcast x from `shape` to a larger
 // shape, every copy of an element of x contributed to y, so dL/dx is the sum of the gradient over
@@ -25,6 +26,9 @@ Dims reduced_dims(const Dims& dims, int64_t ndim, const char* op);
 // The gradient of a reduction output, reshaped so it broadcasts against the input: the reduced
 // dimensions come back as size 1 (a no-op when keepdim was set).
 Tensor unsqueeze_reduced(const Tensor& grad, int64_t ndim, const Dims& dims, bool keepdim);
+
+// The row-major multi-index of flat element `flat` in `shape` (anomaly messages, gradcheck).
+Dims unravel(int64_t flat, const Shape& shape);
 
 // Calls body(lo, hi) on parallel chunks of [0, n): the flat loops of the fused kernels.
 template <class F>

@@ -7,6 +7,7 @@
 //   (L(x_e + eps) - L(x_e - eps)) / (2 eps) = dL/dx_e + O(eps^2)
 // is the reference. In f64 with eps = 1e-6 the truncation error (~eps^2 * f''') and the rounding
 // error (~1e-16 |L| / eps) are both around 1e-10 for well-scaled functions.
+#include "autograd/function_helpers.h"
 #include "autograd/functions.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
@@ -24,18 +25,6 @@ double weighted_sum(const std::function<Variable(const std::vector<Variable>&)>&
                     const std::vector<Variable>& inputs, const Tensor& w) {
   NoGradGuard no_grad;
   return sum(mul(fn(inputs).data(), w)).item<double>();
-}
-
-// The row-major multi-index of flat element `flat` in `shape`, and its storage offset.
-int64_t offset_of(int64_t flat, const Tensor& t, Dims& index) {
-  index = Dims::filled(t.dim(), 0);
-  int64_t off = 0;
-  for (int64_t d = t.dim() - 1; d >= 0; --d) {
-    index[d] = flat % t.size(d);
-    off += index[d] * t.stride(d);
-    flat /= t.size(d);
-  }
-  return off;
 }
 
 }  // namespace
@@ -70,8 +59,10 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
     }
     double* base = x.data<double>();
     for (int64_t e : probe) {
-      Dims index;
-      double& xe = base[offset_of(e, x, index)];
+      const Dims index = detail::unravel(e, x.shape());
+      int64_t offset = 0;  // of element `index` in x's storage
+      for (int64_t d = 0; d < x.dim(); ++d) offset += index[d] * x.stride(d);
+      double& xe = base[offset];
       const double saved = xe;
       xe = saved + options.eps;
       x.bump_version();

@@ -8,6 +8,7 @@
 // every op that used its value (all newer) has already contributed: its g is complete.
 #include "autograd/variable.h"
 
+#include "autograd/function_helpers.h"
 #include "tensor/ops.h"
 
 #include <algorithm>
@@ -34,16 +35,6 @@ std::string format_where(const std::source_location& where) {
   return fmt::format("{}:{}", file, where.line());
 }
 
-// The row-major multi-index of flat element `flat` in `shape`.
-Dims unravel(int64_t flat, const Shape& shape) {
-  Dims index = Dims::filled(shape.size(), 0);
-  for (int64_t d = shape.size() - 1; d >= 0; --d) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return index;
-}
-
 // The first element that is NaN or +-Inf, as (flat index, value); nothing for finite tensors and
 // integer dtypes.
 std::optional<std::pair<int64_t, double>> first_non_finite(const Tensor& t) {
@@ -62,7 +53,8 @@ std::optional<std::pair<int64_t, double>> first_non_finite(const Tensor& t) {
 
 std::string describe_non_finite(const Tensor& t, std::pair<int64_t, double> bad) {
   const char* what = std::isnan(bad.second) ? "NaN" : bad.second > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{} at index {} of a tensor of shape {}", what, unravel(bad.first, t.shape()), t.shape());
+  return fmt::format("{} at index {} of a tensor of shape {}", what, detail::unravel(bad.first, t.shape()),
+                     t.shape());
 }
 
 // Anomaly mode, forward: the output of `op` must be finite. Says whether an input already was not
