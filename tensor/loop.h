@@ -1,6 +1,7 @@
 // loop.h (internal to the kernels of ops_elementwise.cpp and ops_reduce.cpp): walking several
 // strided operands over one shape with as few, and as long, innermost runs as possible, and the
-// 1-D kernel that runs an elementwise functor along one such run.
+// 1-D kernel that runs an elementwise functor along one such run (and the defined-tensor check
+// both files start their ops with).
 //
 // A `Layout<N>` is a shape plus one stride list per operand. `merge_dims` drops size-1
 // dimensions and fuses dimension d into d-1 whenever stride[d-1] == stride[d] * shape[d] for
@@ -27,6 +28,11 @@ inline constexpr int64_t kGrain = 32768;
 // Contiguous float/double outputs of at least this many bytes (half a typical L3 cache) are
 // written with streaming stores: they would not stay in the cache anyway.
 inline constexpr int64_t kStreamBytes = int64_t{16} << 20;
+
+// The first check of every op in these files: an undefined (default-constructed) tensor throws.
+inline void check_defined(const char* op, const Tensor& t) {
+  check(t.defined(), "{}: got an undefined tensor (default-constructed); hint: create it with empty/zeros/...", op);
+}
 
 // Strides that read `t` at every index of `shape` (t's shape broadcasts to it): 0 where t has
 // size 1 or no dimension at all.

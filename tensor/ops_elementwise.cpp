@@ -51,6 +51,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 
 namespace {
 
+using detail::check_defined;
 using detail::kGrain;
 using detail::Layout;
 using detail::Src;
@@ -86,10 +87,6 @@ void map_into(const Tensor& out, const Op& op, const Inputs&... ins) {
 }
 
 // ---- Checks ------------------------------------------------------------------------------------------------
-
-void check_defined(const char* op, const Tensor& t) {
-  check(t.defined(), "{}: got an undefined tensor (default-constructed); hint: create it with empty/zeros/...", op);
-}
 
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
   check(a.dtype() == b.dtype(), "{}: dtypes differ: {} vs {}; hint: convert one with .to(...)", op, a.dtype(),

@@ -36,6 +36,7 @@
 namespace strata {
 namespace {
 
+using detail::check_defined;
 using detail::kGrain;
 
 // Contiguous rows longer than this are reduced in blocks of this many elements, in parallel.
@@ -226,9 +227,6 @@ void reduce_into(const Tensor& x, const Plan& plan, Tensor& out, const Reducer& 
   }
 }
 
-void check_defined(const char* op, const Tensor& x) {
-  check(x.defined(), "{}: got an undefined tensor (default-constructed)", op);
-}
 void require_floating(const char* op, DType dtype) {
   visit_floating(dtype, op, []<class T>() {});
 }

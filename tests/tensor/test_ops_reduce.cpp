@@ -105,6 +105,9 @@ TEST_CASE("reductions: shapes, keepdim, empty inputs and errors") {
   CHECK_THROWS_WITH_AS(amax(zeros({2, 0}), {1}), doctest::Contains("amax: cannot reduce over zero elements"), Error);
   CHECK_THROWS_WITH_AS(max(zeros({0}), 0), doctest::Contains("max: cannot take the max of zero elements"), Error);
   CHECK_THROWS_WITH_AS(amax(zeros({2}, DType::b8)), doctest::Contains("amax: not defined for bool tensors"), Error);
+  CHECK_THROWS_WITH_AS(sum(Tensor()),
+                       "sum: got an undefined tensor (default-constructed); hint: create it with empty/zeros/...", Error);
+  CHECK_THROWS_WITH_AS(argmax(Tensor(), 0), doctest::Contains("argmax: got an undefined tensor"), Error);
 }
 
 TEST_CASE("mean and var give torch's values") {
