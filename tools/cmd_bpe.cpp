@@ -132,12 +132,13 @@ void run_tokenize(const TokenizeArgs& args) {
   const std::vector<int32_t> ids = tokenizer.encode_file(args.input, options);
   const double encode_seconds = seconds_since(encode_start);
   bar.finish();
+  // The ids go straight into the output array, with no narrowed copy in between (there can be
+  // hundreds of millions of them).
   const bool small_vocab = tokenizer.vocab_size() <= 65536;
-  if (small_vocab) {
-    save_npy(args.out, from_vector(std::vector<uint16_t>(ids.begin(), ids.end())));
-  } else {
-    save_npy(args.out, from_vector(ids));
-  }
+  Tensor out = empty({static_cast<int64_t>(ids.size())}, small_vocab ? DType::u16 : DType::i32);
+  if (small_vocab) std::copy(ids.begin(), ids.end(), out.data<uint16_t>());
+  else std::copy(ids.begin(), ids.end(), out.data<int32_t>());
+  save_npy(args.out, out);
   const double seconds = seconds_since(start);
   const uint64_t bytes = file_size(args.input);
   fmt::print(
