@@ -41,12 +41,14 @@ TEST_CASE("SGD's first momentum step copies the gradient into the buffer") {
   Variable p(tensor({1.0}, DType::f64), true);
   SGD opt({p}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.5});
   p.set_grad(tensor({2.0}, DType::f64));
+  // Tolerance epsilon 1e-14 (doctest scales it by 1 + |value|): each value is a few float64
+  // roundings (2^-53 relative each) away from the exact decimal result.
   opt.step();  // b = g = 2 (no dampening on the first step, as in torch); p = 1 - 0.1*2
   CHECK(opt.state(0).buffers.at("momentum_buffer").item<double>() == 2.0);
-  CHECK(p.data().item<double>() == doctest::Approx(0.8));
+  CHECK(p.data().item<double>() == doctest::Approx(0.8).epsilon(1e-14));
   opt.step();  // b = 0.9*2 + 0.5*2 = 2.8; p = 0.8 - 0.28
-  CHECK(opt.state(0).buffers.at("momentum_buffer").item<double>() == doctest::Approx(2.8));
-  CHECK(p.data().item<double>() == doctest::Approx(0.52));
+  CHECK(opt.state(0).buffers.at("momentum_buffer").item<double>() == doctest::Approx(2.8).epsilon(1e-14));
+  CHECK(p.data().item<double>() == doctest::Approx(0.52).epsilon(1e-14));
 }
 
 TEST_CASE("SGD rejects invalid options") {
