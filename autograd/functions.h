@@ -146,7 +146,8 @@ Variable reduce(const Variable& x, const std::string& pattern, const std::string
 // Mean cross-entropy of logits (..., V) against int64 targets (...): mean(logsumexp(z) - z[target]).
 // See docs/internals/softmax_cross_entropy.md.
 Variable cross_entropy(const Variable& logits, const Tensor& targets, Location loc = Location::current());
-// x / sqrt(mean(x^2, last dim) + eps) * weight, computed in the input's dtype (f32/f64).
+// x / sqrt(mean(x^2, last dim) + eps) * weight, in the input's dtype (f32/f64); the mean of squares
+// (and the backward's row sums) accumulate in double.
 Variable rms_norm(const Variable& x, const Variable& weight, double eps = 1e-5, Location loc = Location::current());
 // silu(a) * b, the gate of a SwiGLU feed-forward.
 Variable swiglu(const Variable& a, const Variable& b, Location loc = Location::current());
