@@ -445,7 +445,7 @@ Tensor one_hot(const Tensor& ids, int64_t num_classes) {
       for_each_offset(ids.shape(), ids.strides(), [&](int64_t o) { largest = std::max<int64_t>(largest, p[o]); });
       num_classes = largest + 1;
     }
-    check(num_classes >= 0, "one_hot: num_classes must be positive (or -1 to infer it), got {}", num_classes);
+    check(num_classes > 0, "one_hot: num_classes must be positive (or -1 to infer it), got {}", num_classes);
     Shape shape = ids.shape();
     shape.push_back(num_classes);
     out = zeros(shape, DType::i64);  // (..., num_classes)

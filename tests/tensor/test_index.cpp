@@ -311,4 +311,9 @@ TEST_CASE("one_hot") {
   CHECK(one_hot(tensor({1, 3}, {2, 1}, DType::i32), -1).shape() == Shape{2, 1, 4});  // inferred: max + 1
   CHECK_THROWS_WITH_AS(one_hot(tensor({0, 3}, DType::i64), 3),
                        "one_hot: class id 3 is out of range for num_classes 3; hint: ids must be 0 to 2", Error);
+  // torch 1.13 refuses num_classes 0 too ("Can not infer total number of classes from empty tensor").
+  CHECK_THROWS_WITH_AS(one_hot(zeros({0}, DType::i64), 0),
+                       "one_hot: num_classes must be positive (or -1 to infer it), got 0", Error);
+  CHECK_THROWS_WITH_AS(one_hot(tensor({0}, DType::i64), -2),
+                       "one_hot: num_classes must be positive (or -1 to infer it), got -2", Error);
 }

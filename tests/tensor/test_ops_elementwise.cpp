@@ -31,7 +31,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// 2 * 37 = 74 elements per row: 4 full AVX-512 float batches and a tail of 10.
+// Rows of 37 elements: 2 full AVX-512 float batches and a tail of 5 (4 and 5 with AVX2).
 const Shape kSmall{6, 37};
 // 70 * 1031 = 72170 elements: three parallel chunks of 32768.
 const Shape kLarge{70, 1031};
