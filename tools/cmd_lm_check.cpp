@@ -46,7 +46,8 @@ struct LmCheckOptions {
 Tensor load_token_file(const std::string& path, const char* what, const ModelConfig& config) {
   Tensor ids = load_npy(path);
   check(ids.dtype() == DType::i64 || ids.dtype() == DType::i32 || ids.dtype() == DType::u16,
-        "{} '{}' holds {}; expected int64 token ids", what, path, ids.dtype());
+        "{} '{}' holds {}; expected integer token ids (int64, int32 or uint16)", what, path,
+        ids.dtype());
   check(ids.dim() == 2, "{} '{}' has shape {}; expected (B, T)", what, path, ids.shape());
   check(ids.size(1) <= config.context_length,
         "{} '{}' has T = {} tokens per row (shape {}) but the model's context_length is {}", what, path,

@@ -145,9 +145,10 @@ TEST_CASE("lm-check rejects bad input with exit code 2 and a message naming the 
     expect_error(with_tokens(zeros({2, 17}, DType::i64), "long.npy"),
                  "has T = 17 tokens per row (shape [2, 17]) but the model's context_length is 16");
   }
-  SUBCASE("tokens that are not (B, T) int64") {
+  SUBCASE("tokens that are not (B, T) integers") {
     expect_error(with_tokens(zeros({12}, DType::i64), "flat.npy"), "has shape [12]; expected (B, T)");
-    expect_error(with_tokens(zeros({2, 3}), "float.npy"), "holds float32; expected int64 token ids");
+    expect_error(with_tokens(zeros({2, 3}), "float.npy"),
+                 "holds float32; expected integer token ids (int64, int32 or uint16)");
   }
   SUBCASE("targets of another shape, and --steps without targets") {
     const std::string path = (scratch() / "short_targets.npy").string();
